@@ -1,0 +1,34 @@
+"""Command line: ``resolvekit demo`` (more commands arrive with later capabilities)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``resolvekit`` command line; returns the exit code."""
+    parser = argparse.ArgumentParser(prog="resolvekit", description="Complaints, tickets and their rules.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="walk through a complaint and a ticket, printing each step")
+    demo.add_argument("--storage", default="memory://", help="storage URL (default: %(default)s)")
+    args = parser.parse_args(argv)
+
+    from resolvekit.errors import ResolveKitError
+
+    try:
+        if args.command == "demo":
+            from resolvekit.demo import run
+
+            run(args.storage)
+    except ResolveKitError as exc:
+        print(f"resolvekit: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,450 @@
+"""The application object: the one thing a host creates, keeps, and calls.
+
+:class:`ResolveKit` owns the policy, the plugins and the storage. Every command goes through the
+same path: check idempotency, load the case, check tenancy, let the pure domain decide the events,
+fold them, work out the notifications, and commit all of it at once with the expected version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Concatenate, ParamSpec
+
+import attrs
+
+from resolvekit.domain import commands
+from resolvekit.domain.actors import Actor, Role
+from resolvekit.domain.cases import Case, can_see, customer_may_see, fold
+from resolvekit.domain.events import CaseEvent
+from resolvekit.domain.notifications import notifications_for
+from resolvekit.domain.policy import Policy
+from resolvekit.domain.templates import CannedResponse
+from resolvekit.domain.transitions import lifecycle_for
+from resolvekit.domain.values import Attachment, Customer, Order, utc
+from resolvekit.errors import CaseNotFound, ConcurrencyConflict, IdempotencyKeyReused, PermissionDenied
+from resolvekit.plugin_host import PluginHost
+from resolvekit.storage import AppliedCommand, CaseQuery, Commit, Page, Storage
+
+__all__ = ["CommandResult", "DispatchReport", "ResolveKit"]
+
+P = ParamSpec("P")
+Decide = Callable[..., list[CaseEvent]]
+
+
+@attrs.frozen
+class CommandResult:
+    """What an accepted command returns: the case as the actor sees it and the events appended.
+
+    ``replayed`` is ``True`` when the idempotency key had already been applied: nothing new was
+    written and this is the original command's result.
+    """
+
+    case: Case
+    events: tuple[CaseEvent, ...]
+    replayed: bool = False
+
+
+@attrs.frozen
+class DispatchReport:
+    """What one :meth:`ResolveKit.dispatch` run did."""
+
+    delivered: int = 0
+    failed: int = 0
+    errors: tuple[tuple[str, str], ...] = ()
+
+
+def _new_id(kind: str) -> str:
+    return f"{kind[0].upper()}-{secrets.token_hex(8).upper()}"
+
+
+class ResolveKit:
+    """The resolvekit application: create one per process (or per test) and keep it.
+
+    Args:
+        storage: a storage URL handled by a plugin (``"memory://"``), or a ready
+            :class:`~resolvekit.storage.Storage` object.
+        policy: the platform's rules (:class:`~resolvekit.Policy`); defaults follow ``DOMAIN.md``.
+        plugins: plugin objects or modules to register after the entry-point plugins.
+        clock: a callable returning the current aware UTC time; overrides any clock plugin.
+        entry_points: load plugins of the ``resolvekit`` entry-point group (the built-ins among them).
+        blocked: names of entry-point plugins not to load.
+        conflict_retries: how many times a command that lost a race with another writer is decided
+            again on the fresh case before :class:`~resolvekit.errors.ConcurrencyConflict` reaches
+            the caller (default 0: every conflict is reported).
+        id_factory: makes new case ids from the case kind (default: random, not guessable).
+        retry_backoff: the first delay before re-delivering a failed notification (doubles per
+            attempt, at most one day).
+
+    Every command takes the acting :class:`~resolvekit.Actor` first and an optional keyword
+    ``idempotency_key``: a retried command with the same key applies once and returns the original
+    result.
+    """
+
+    def __init__(
+        self,
+        *,
+        storage: str | Storage = "memory://",
+        policy: Policy | None = None,
+        plugins: Iterable[object] = (),
+        clock: Callable[[], datetime] | None = None,
+        entry_points: bool = True,
+        blocked: Iterable[str] = (),
+        conflict_retries: int = 0,
+        id_factory: Callable[[str], str] = _new_id,
+        retry_backoff: timedelta = timedelta(seconds=30),
+    ) -> None:
+        self.policy = policy if policy is not None else Policy()
+        self.plugins = PluginHost(plugins, entry_points=entry_points, blocked=blocked)
+        self.storage: Storage = self.plugins.open_storage(storage) if isinstance(storage, str) else storage
+        self._clock = clock if clock is not None else self.plugins.clock()
+        self._conflict_retries = conflict_retries
+        self._id_factory = id_factory
+        self._retry_backoff = retry_backoff
+
+    # -- infrastructure ---------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The current time from the injected clock (aware, UTC)."""
+        return utc(self._clock(), "clock()")
+
+    def close(self) -> None:
+        """Release the storage."""
+        self.storage.close()
+
+    def __enter__(self) -> ResolveKit:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _visible(self, actor: Actor, case_id: str) -> Case:
+        case = self.storage.load(case_id) if isinstance(case_id, str) else None
+        if case is None or not can_see(actor, case):
+            raise CaseNotFound(case_id=case_id)
+        return case
+
+    def _as_seen_by(self, actor: Actor, case: Case) -> Case:
+        if actor.role is Role.CUSTOMER:
+            return attrs.evolve(case, messages=case.public_messages())
+        return case
+
+    def _run(
+        self,
+        actor: Actor,
+        case_id: str | None,
+        decide: Callable[[Case | None, datetime], list[CaseEvent]],
+        key: str | None,
+        fingerprint: Callable[[], str],
+    ) -> CommandResult:
+        applied: AppliedCommand | None = None
+        if key is not None:
+            scoped = f"{actor.role.value}:{actor.store_id or ''}:{actor.id}:{key}"
+            digest = hashlib.sha256(fingerprint().encode()).hexdigest()
+            known = self.storage.applied(scoped)
+            if known is not None:
+                return self._replay(actor, known, digest)
+        for attempt in range(self._conflict_retries + 1):
+            case = None if case_id is None else self._visible(actor, case_id)
+            now = self.now()
+            events = decide(case, now)
+            after = fold(events, case)
+            assert after is not None
+            if key is not None:
+                applied = AppliedCommand(scoped, digest, after.id, events[0].version, events[-1].version)
+            commit = Commit(
+                case=after,
+                expected_version=0 if case is None else case.version,
+                events=tuple(events),
+                notifications=tuple(notifications_for(after, events)),
+                applied=applied,
+            )
+            try:
+                known = self.storage.commit(commit)
+            except ConcurrencyConflict:
+                if attempt == self._conflict_retries:
+                    raise
+                continue
+            if known is not None:
+                return self._replay(actor, known, digest)
+            return CommandResult(self._as_seen_by(actor, after), tuple(events))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _replay(self, actor: Actor, known: AppliedCommand, digest: str) -> CommandResult:
+        if known.fingerprint != digest:
+            raise IdempotencyKeyReused(key=known.key.rsplit(":", 1)[-1])
+        events = self.storage.events(known.case_id, up_to_version=known.last_version)
+        case = fold(events)
+        assert case is not None
+        return CommandResult(self._as_seen_by(actor, case), tuple(events[known.first_version - 1 :]), replayed=True)
+
+    def _command(
+        self,
+        name: str,
+        actor: Actor,
+        case_id: str,
+        key: str | None,
+        decide: Callable[Concatenate[Case, Actor, ...], list[CaseEvent]],
+        *args: Any,
+        **kwargs: Any,
+    ) -> CommandResult:
+        if not isinstance(actor, Actor):
+            raise PermissionDenied(role=type(actor).__name__, action=name)
+        policy = self.policy
+        return self._run(
+            actor,
+            case_id,
+            lambda case, now: decide(case, actor, *args, now=now, policy=policy, **kwargs),
+            key,
+            lambda: repr((name, case_id, args, sorted(kwargs.items()))),
+        )
+
+    # -- commands ---------------------------------------------------------------------------------
+
+    def open_complaint(
+        self,
+        actor: Actor,
+        *,
+        order: Order,
+        customer: Customer,
+        reason: str,
+        description: str,
+        declaration_accepted: bool,
+        attachments: Sequence[Attachment] = (),
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        """The customer opens a complaint about ``order``; it starts ``under_platform_review``."""
+        case_id = self._id_factory("complaint")
+        policy = self.policy
+        return self._run(
+            actor,
+            None,
+            lambda case, now: commands.open_complaint(
+                case_id=case_id,
+                actor=actor,
+                order=order,
+                customer=customer,
+                reason=reason,
+                description=description,
+                attachments=attachments,
+                declaration_accepted=declaration_accepted,
+                now=now,
+                policy=policy,
+            ),
+            idempotency_key,
+            lambda: repr(("open_complaint", order, customer, reason, description, tuple(attachments), declaration_accepted)),
+        )
+
+    def open_ticket(
+        self,
+        actor: Actor,
+        *,
+        store_id: str,
+        customer: Customer,
+        ticket_type: str,
+        description: str,
+        order: Order | None = None,
+        attachments: Sequence[Attachment] = (),
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        """The customer opens a self-service ticket at ``store_id``; it starts ``under_merchant_review``."""
+        case_id = self._id_factory("ticket")
+        policy = self.policy
+        return self._run(
+            actor,
+            None,
+            lambda case, now: commands.open_ticket(
+                case_id=case_id,
+                actor=actor,
+                store_id=store_id,
+                customer=customer,
+                ticket_type=ticket_type,
+                description=description,
+                order=order,
+                attachments=attachments,
+                now=now,
+                policy=policy,
+            ),
+            idempotency_key,
+            lambda: repr(("open_ticket", store_id, customer, ticket_type, description, order, tuple(attachments))),
+        )
+
+    def reply(
+        self,
+        actor: Actor,
+        case_id: str,
+        body: str,
+        *,
+        attachments: Sequence[Attachment] = (),
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        """A reply by the customer, the merchant or the platform; the other side is notified."""
+        return self._command("reply", actor, case_id, idempotency_key, commands.reply, body, tuple(attachments))
+
+    def add_note(
+        self,
+        actor: Actor,
+        case_id: str,
+        body: str,
+        *,
+        attachments: Sequence[Attachment] = (),
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        """An internal note by the merchant or platform. Customers never see it."""
+        return self._command("add_note", actor, case_id, idempotency_key, commands.add_note, body, tuple(attachments))
+
+    def reply_canned(
+        self,
+        actor: Actor,
+        case_id: str,
+        template: CannedResponse,
+        *,
+        store_name: str = "",
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        """A staff reply from a canned response, filled with the customer's name and order number."""
+        return self._command(
+            "reply_canned", actor, case_id, idempotency_key, commands.reply_canned, template, store_name=store_name
+        )
+
+    def pass_review(
+        self, actor: Actor, case_id: str, *, note: str | None = None, idempotency_key: str | None = None
+    ) -> CommandResult:
+        """The platform's review outcome: the complaint passes to the merchant."""
+        return self._command("pass_review", actor, case_id, idempotency_key, commands.pass_review, note)
+
+    def propose_resolution(
+        self, actor: Actor, case_id: str, text: str, *, idempotency_key: str | None = None
+    ) -> CommandResult:
+        """The merchant (or platform) proposes a resolution; the complaint waits for the customer."""
+        return self._command("propose_resolution", actor, case_id, idempotency_key, commands.propose_resolution, text)
+
+    def accept_resolution(
+        self,
+        actor: Actor,
+        case_id: str,
+        proposal_id: str,
+        *,
+        confirmed: bool = False,
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        """The customer accepts a proposal after confirming; the complaint closes."""
+        return self._command(
+            "accept_resolution",
+            actor,
+            case_id,
+            idempotency_key,
+            commands.accept_resolution,
+            proposal_id,
+            confirmed=confirmed,
+        )
+
+    def close(self, actor: Actor, case_id: str, *, confirmed: bool = False, idempotency_key: str | None = None) -> CommandResult:  # type: ignore[override]
+        """Close a case (by default only the customer, after confirming). Closed is final."""
+        return self._command("close", actor, case_id, idempotency_key, commands.close, confirmed=confirmed)
+
+    def rate(
+        self,
+        actor: Actor,
+        case_id: str,
+        stars: int,
+        *,
+        comment: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        """The customer rates a closed ticket from 1 to 5 stars."""
+        return self._command("rate", actor, case_id, idempotency_key, commands.rate, stars, comment)
+
+    # -- reads ------------------------------------------------------------------------------------
+
+    def get_case(self, actor: Actor, case_id: str) -> Case:
+        """The case as ``actor`` may see it (customers never see internal notes)."""
+        return self._as_seen_by(actor, self._visible(actor, case_id))
+
+    def activity(self, actor: Actor, case_id: str) -> list[CaseEvent]:
+        """The case's activity log as ``actor`` may see it, oldest first."""
+        self._visible(actor, case_id)
+        events = self.storage.events(case_id)
+        if actor.role is Role.CUSTOMER:
+            return [e for e in events if customer_may_see(e)]
+        return events
+
+    def allowed_events(self, actor: Actor, case_id: str) -> tuple[str, ...]:
+        """The lifecycle events ``actor`` may fire on the case now (for building a user interface)."""
+        case = self._visible(actor, case_id)
+        return lifecycle_for(case.kind).allowed_events(case.status, actor.role, self.policy)
+
+    def list_cases(
+        self,
+        actor: Actor,
+        *,
+        store_id: str | None = None,
+        kind: str | None = None,
+        statuses: Iterable[str] | None = None,
+        customer_id: str | None = None,
+        order_id: str | None = None,
+        opened_from: datetime | None = None,
+        opened_before: datetime | None = None,
+        limit: int = 50,
+        after: str | None = None,
+    ) -> Page:
+        """List cases, newest first, one page at a time (pass ``page.next_cursor`` as ``after``).
+
+        A merchant sees only its store's cases, a customer only their own; the platform may filter
+        by ``store_id``. Date bounds are half-open: ``opened_from <= opened_at < opened_before``.
+        """
+        if actor.role is Role.MERCHANT:
+            if store_id is not None and store_id != actor.store_id:
+                return Page((), None)
+            store_id = actor.store_id
+        elif actor.role is Role.CUSTOMER:
+            if customer_id is not None and customer_id != actor.id:
+                return Page((), None)
+            customer_id = actor.id
+        query = CaseQuery(
+            store_id=store_id,
+            customer_id=customer_id,
+            kind=kind,
+            statuses=None if statuses is None else frozenset(statuses),
+            order_id=order_id,
+            opened_from=None if opened_from is None else utc(opened_from, "opened_from"),
+            opened_before=None if opened_before is None else utc(opened_before, "opened_before"),
+            limit=limit,
+            after=after,
+        )
+        page = self.storage.query(query)
+        if actor.role is Role.CUSTOMER:
+            return Page(tuple(self._as_seen_by(actor, c) for c in page.items), page.next_cursor)
+        return page
+
+    # -- outbox -----------------------------------------------------------------------------------
+
+    def dispatch(self, limit: int = 100) -> DispatchReport:
+        """Deliver due notifications from the outbox through the ``resolvekit_deliver`` hook.
+
+        Run it from the host's worker (or ``resolvekit dispatch``). A notification no plugin
+        delivers, or whose delivery raises, stays in the outbox and is retried with exponential
+        backoff; the error is kept on the entry. Delivery is at least once: a process that dies
+        after delivering but before recording it delivers again, with the same ``key``.
+        """
+        now = self.now()
+        delivered = failed = 0
+        errors: list[tuple[str, str]] = []
+        for entry in self.storage.pending_notifications(now, limit):
+            key = entry.notification.key
+            try:
+                reference = self.plugins.deliver(entry.notification)
+                if reference is None:
+                    raise LookupError(f"no plugin delivers the {entry.notification.channel!r} channel")
+            except Exception as exc:  # a host plugin may raise anything; keep it visible, retry later
+                delay = min(self._retry_backoff * (2**entry.attempts), timedelta(days=1))
+                message = f"{type(exc).__name__}: {exc}"
+                self.storage.mark_failed(key, message, now + delay)
+                failed += 1
+                errors.append((key, message))
+                continue
+            self.storage.mark_delivered(key, now)
+            delivered += 1
+        return DispatchReport(delivered, failed, tuple(errors))

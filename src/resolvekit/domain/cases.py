@@ -1,0 +1,260 @@
+"""Cases (complaints and tickets) as the activity log folds them.
+
+A case is never edited: :func:`apply` folds one :class:`~resolvekit.domain.events.CaseEvent` into
+the case it follows, and :func:`fold` replays a whole log. What a storage backend keeps as a snapshot
+must always equal ``fold(events)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from resolvekit._i18n import N_
+from resolvekit.domain.actors import Actor, Role
+from resolvekit.domain.events import CaseEvent, EventKind
+from resolvekit.domain.values import Attachment
+from resolvekit.errors import ValidationError
+
+__all__ = ["Case", "Complaint", "Message", "Proposal", "Rating", "Ticket", "apply", "can_see", "customer_may_see", "fold"]
+
+
+@attrs.frozen
+class Message:
+    """A reply or an internal note on a case.
+
+    ``internal`` notes are written by the merchant or the platform and never reach a customer view.
+    ``template`` names the canned response the message was written from, if any.
+    """
+
+    id: str
+    author: Actor
+    at: datetime
+    body: str
+    attachments: tuple[Attachment, ...] = ()
+    internal: bool = False
+    template: str | None = None
+
+
+@attrs.frozen
+class Proposal:
+    """A resolution the merchant or platform proposed, as free text (structured offers come later)."""
+
+    id: str
+    author: Actor
+    at: datetime
+    text: str
+    accepted_at: datetime | None = None
+
+
+@attrs.frozen
+class Rating:
+    """The customer's 1-5 rating of a closed ticket."""
+
+    stars: int
+    comment: str | None
+    at: datetime
+
+
+@attrs.frozen
+class Case:
+    """What complaints and tickets share. ``version`` is the number of events folded so far."""
+
+    id: str
+    store_id: str
+    customer_id: str
+    order_id: str | None
+    status: str
+    version: int
+    opened_at: datetime
+    updated_at: datetime
+    description: str
+    customer_name: str = ""
+    order_number: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    messages: tuple[Message, ...] = ()
+    closed_at: datetime | None = None
+    closed_by: Actor | None = None
+
+    @property
+    def kind(self) -> str:
+        """``"complaint"`` or ``"ticket"``."""
+        raise NotImplementedError
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether the case reached its final status."""
+        return self.closed_at is not None
+
+    def public_messages(self) -> tuple[Message, ...]:
+        """The messages a customer may see (no internal notes)."""
+        return tuple(m for m in self.messages if not m.internal)
+
+
+@attrs.frozen
+class Complaint(Case):
+    """A customer's formal complaint about an order (DOMAIN section 2)."""
+
+    reason: str = ""
+    proposals: tuple[Proposal, ...] = ()
+    accepted_proposal_id: str | None = None
+
+    @property
+    def kind(self) -> str:
+        """Always ``"complaint"``."""
+        return "complaint"
+
+    def proposal(self, proposal_id: str) -> Proposal | None:
+        """The proposal with this id, or ``None``."""
+        for proposal in self.proposals:
+            if proposal.id == proposal_id:
+                return proposal
+        return None
+
+
+@attrs.frozen
+class Ticket(Case):
+    """A self-service ticket (DOMAIN section 3)."""
+
+    ticket_type: str = ""
+    rating: Rating | None = None
+
+    @property
+    def kind(self) -> str:
+        """Always ``"ticket"``."""
+        return "ticket"
+
+
+def _attachments(payload: Mapping[str, Any]) -> tuple[Attachment, ...]:
+    return tuple(Attachment.from_dict(a) for a in payload.get("attachments", ()))
+
+
+def _opened(cls: type[Case], event: CaseEvent, **extra: Any) -> Case:
+    p = event.payload
+    return cls(
+        id=event.case_id,
+        store_id=p["store_id"],
+        customer_id=p["customer_id"],
+        order_id=p.get("order_id"),
+        status=p["status"],
+        version=event.version,
+        opened_at=event.at,
+        updated_at=event.at,
+        description=p["description"],
+        customer_name=p.get("customer_name", ""),
+        order_number=p.get("order_number"),
+        attachments=_attachments(p),
+        **extra,
+    )
+
+
+def _complaint_opened(case: Case | None, event: CaseEvent) -> Case:
+    return _opened(Complaint, event, reason=event.payload["reason"])
+
+
+def _ticket_opened(case: Case | None, event: CaseEvent) -> Case:
+    return _opened(Ticket, event, ticket_type=event.payload["ticket_type"])
+
+
+def _message_added(case: Case, event: CaseEvent) -> dict[str, Any]:
+    p = event.payload
+    message = Message(
+        id=p["message_id"],
+        author=event.actor,
+        at=event.at,
+        body=p["body"],
+        attachments=_attachments(p),
+        internal=bool(p.get("internal", False)),
+        template=p.get("template"),
+    )
+    return {"messages": (*case.messages, message)}
+
+
+def _resolution_proposed(case: Case, event: CaseEvent) -> dict[str, Any]:
+    assert isinstance(case, Complaint)
+    proposal = Proposal(event.payload["proposal_id"], event.actor, event.at, event.payload["text"])
+    return {"proposals": (*case.proposals, proposal)}
+
+
+def _resolution_accepted(case: Case, event: CaseEvent) -> dict[str, Any]:
+    assert isinstance(case, Complaint)
+    pid = event.payload["proposal_id"]
+    proposals = tuple(attrs.evolve(p, accepted_at=event.at) if p.id == pid else p for p in case.proposals)
+    return {"proposals": proposals, "accepted_proposal_id": pid}
+
+
+def _case_closed(case: Case, event: CaseEvent) -> dict[str, Any]:
+    return {"closed_at": event.at, "closed_by": event.actor}
+
+
+def _ticket_rated(case: Case, event: CaseEvent) -> dict[str, Any]:
+    return {"rating": Rating(event.payload["stars"], event.payload.get("comment"), event.at)}
+
+
+def _no_change(case: Case, event: CaseEvent) -> dict[str, Any]:
+    return {}
+
+
+_OPENERS: dict[EventKind, Callable[[Case | None, CaseEvent], Case]] = {
+    EventKind.COMPLAINT_OPENED: _complaint_opened,
+    EventKind.TICKET_OPENED: _ticket_opened,
+}
+_CHANGES: dict[EventKind, Callable[[Case, CaseEvent], dict[str, Any]]] = {
+    EventKind.REVIEW_PASSED: _no_change,
+    EventKind.MESSAGE_ADDED: _message_added,
+    EventKind.RESOLUTION_PROPOSED: _resolution_proposed,
+    EventKind.RESOLUTION_ACCEPTED: _resolution_accepted,
+    EventKind.CASE_CLOSED: _case_closed,
+    EventKind.TICKET_RATED: _ticket_rated,
+}
+
+
+def apply(case: Case | None, event: CaseEvent) -> Case:
+    """Fold one event into the case it follows (``None`` before the opening event)."""
+    expected = 1 if case is None else case.version + 1
+    if event.version != expected:
+        raise ValidationError(
+            N_("Event version {version} does not follow version {previous} of case {case_id}."),
+            version=event.version,
+            previous=expected - 1,
+            case_id=event.case_id,
+        )
+    opener = _OPENERS.get(event.kind)
+    if opener is not None:
+        if case is not None:
+            raise ValidationError(N_("Case {case_id} is already open."), case_id=event.case_id)
+        return opener(None, event)
+    if case is None:
+        raise ValidationError(N_("Case {case_id} must start with an opening event."), case_id=event.case_id)
+    changes = _CHANGES[event.kind](case, event)
+    changes["version"] = event.version
+    changes["updated_at"] = event.at
+    status = event.payload.get("status")
+    if status is not None:
+        changes["status"] = status
+    return attrs.evolve(case, **changes)
+
+
+def fold(events: Iterable[CaseEvent], case: Case | None = None) -> Case | None:
+    """Replay ``events`` onto ``case`` (``None`` to start from nothing); returns the resulting case."""
+    for event in events:
+        case = apply(case, event)
+    return case
+
+
+def customer_may_see(event: CaseEvent) -> bool:
+    """Whether an event belongs in a customer's view of the activity log (internal notes do not)."""
+    return not (event.kind is EventKind.MESSAGE_ADDED and event.payload.get("internal"))
+
+
+def can_see(actor: Actor, case: Case) -> bool:
+    """Tenancy: platform and system see every case, a merchant only its store's, a customer only theirs."""
+    role = actor.role
+    if role is Role.CUSTOMER:
+        return case.customer_id == actor.id
+    if role is Role.MERCHANT:
+        return case.store_id == actor.store_id
+    return True

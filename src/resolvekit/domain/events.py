@@ -1,0 +1,68 @@
+"""Events: the append-only facts a case's activity log is made of."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from resolvekit.domain.actors import Actor
+
+__all__ = ["CaseEvent", "EventKind"]
+
+
+class EventKind(enum.StrEnum):
+    """What happened. Each accepted command appends one or more of these."""
+
+    COMPLAINT_OPENED = "complaint_opened"
+    TICKET_OPENED = "ticket_opened"
+    REVIEW_PASSED = "review_passed"
+    MESSAGE_ADDED = "message_added"
+    RESOLUTION_PROPOSED = "resolution_proposed"
+    RESOLUTION_ACCEPTED = "resolution_accepted"
+    CASE_CLOSED = "case_closed"
+    TICKET_RATED = "ticket_rated"
+
+
+@attrs.frozen(hash=False)
+class CaseEvent:
+    """One entry of a case's activity log.
+
+    ``version`` counts the case's events from 1 without gaps; ``payload`` holds only JSON-ready
+    values (strings, numbers, booleans, ``None``, lists and dicts of them) so every storage backend
+    can keep it as it is. An event that changes the case's status carries the new one as
+    ``payload["status"]``.
+    """
+
+    case_id: str
+    version: int
+    kind: EventKind = attrs.field(converter=EventKind)
+    actor: Actor
+    at: datetime
+    payload: Mapping[str, Any] = attrs.field(factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The event as JSON-ready data."""
+        return {
+            "case_id": self.case_id,
+            "version": self.version,
+            "kind": self.kind.value,
+            "actor": self.actor.to_dict(),
+            "at": self.at.isoformat(),
+            "payload": dict(self.payload),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CaseEvent:
+        """Rebuild an event written by :meth:`to_dict`."""
+        return cls(
+            case_id=data["case_id"],
+            version=int(data["version"]),
+            kind=EventKind(data["kind"]),
+            actor=Actor.from_dict(data["actor"]),
+            at=datetime.fromisoformat(data["at"]),
+            payload=data["payload"],
+        )

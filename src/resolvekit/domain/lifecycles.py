@@ -1,0 +1,125 @@
+"""The case lifecycles, declared once with python-statemachine.
+
+These classes are the single source of truth for statuses, events and who may fire them. The
+diagrams in ``docs/`` are rendered from them, and the fast table the command path uses
+(:mod:`resolvekit.domain.transitions`) is derived from them and proven equal by a property test.
+
+Every guard is a named predicate of ``(role, policy)`` from :data:`GUARDS`; the machine methods below
+only delegate to it, so the declared machine and the derived table cannot disagree on a rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from statemachine import State, StateMachine
+
+from resolvekit.domain.actors import Role
+from resolvekit.domain.policy import Policy
+
+__all__ = ["GUARDS", "ComplaintLifecycle", "TicketLifecycle"]
+
+Guard = Callable[[Role, Policy], bool]
+
+GUARDS: dict[str, Guard] = {
+    "by_customer": lambda role, policy: role is Role.CUSTOMER,
+    "by_merchant": lambda role, policy: role is Role.MERCHANT,
+    "by_platform": lambda role, policy: role is Role.PLATFORM,
+    "by_staff": lambda role, policy: role in (Role.MERCHANT, Role.PLATFORM),
+    "by_reviewer": lambda role, policy: role in (Role.PLATFORM, Role.SYSTEM),
+    "may_close_complaint": lambda role, policy: role in policy.complaint_closers,
+    "may_close_ticket": lambda role, policy: role in policy.ticket_closers,
+}
+"""Guard name -> predicate of ``(role, policy)``. Lifecycles name guards only from this table."""
+
+
+class _Guards:
+    """Machine-side guard methods; each delegates to :data:`GUARDS`."""
+
+    def by_customer(self, role: Role, policy: Policy) -> bool:
+        return GUARDS["by_customer"](role, policy)
+
+    def by_merchant(self, role: Role, policy: Policy) -> bool:
+        return GUARDS["by_merchant"](role, policy)
+
+    def by_platform(self, role: Role, policy: Policy) -> bool:
+        return GUARDS["by_platform"](role, policy)
+
+    def by_staff(self, role: Role, policy: Policy) -> bool:
+        return GUARDS["by_staff"](role, policy)
+
+    def by_reviewer(self, role: Role, policy: Policy) -> bool:
+        return GUARDS["by_reviewer"](role, policy)
+
+    def may_close_complaint(self, role: Role, policy: Policy) -> bool:
+        return GUARDS["may_close_complaint"](role, policy)
+
+    def may_close_ticket(self, role: Role, policy: Policy) -> bool:
+        return GUARDS["may_close_ticket"](role, policy)
+
+
+class ComplaintLifecycle(_Guards, StateMachine):  # type: ignore[misc]
+    """A complaint (DOMAIN section 2): platform review, then merchant and customer take turns.
+
+    Only the roles in ``Policy.complaint_closers`` (by default only the customer) close it; closed
+    is final. Accepting a resolution closes the complaint.
+    """
+
+    under_platform_review = State(initial=True)
+    waiting_for_merchant_response = State()
+    waiting_for_customer_response = State()
+    closed = State(final=True)
+
+    pass_review = under_platform_review.to(waiting_for_merchant_response, cond="by_reviewer")
+
+    customer_reply = (
+        under_platform_review.to.itself(cond="by_customer")
+        | waiting_for_merchant_response.to.itself(cond="by_customer")
+        | waiting_for_customer_response.to(waiting_for_merchant_response, cond="by_customer")
+    )
+    merchant_reply = waiting_for_merchant_response.to(
+        waiting_for_customer_response, cond="by_merchant"
+    ) | waiting_for_customer_response.to.itself(cond="by_merchant")
+    platform_reply = (
+        under_platform_review.to.itself(cond="by_platform")
+        | waiting_for_merchant_response.to.itself(cond="by_platform")
+        | waiting_for_customer_response.to.itself(cond="by_platform")
+    )
+    add_note = (
+        under_platform_review.to.itself(cond="by_staff")
+        | waiting_for_merchant_response.to.itself(cond="by_staff")
+        | waiting_for_customer_response.to.itself(cond="by_staff")
+    )
+    propose_resolution = waiting_for_merchant_response.to(
+        waiting_for_customer_response, cond="by_staff"
+    ) | waiting_for_customer_response.to.itself(cond="by_staff")
+    accept_resolution = waiting_for_customer_response.to(closed, cond="by_customer")
+    close = (
+        under_platform_review.to(closed, cond="may_close_complaint")
+        | waiting_for_merchant_response.to(closed, cond="may_close_complaint")
+        | waiting_for_customer_response.to(closed, cond="may_close_complaint")
+    )
+
+
+class TicketLifecycle(_Guards, StateMachine):  # type: ignore[misc]
+    """A self-service ticket (DOMAIN section 3): replies both ways, internal notes, customer closes.
+
+    Rating is feedback on a closed ticket, not a lifecycle step: closed is final here too.
+    """
+
+    under_merchant_review = State(initial=True)
+    waiting_for_customer_response = State()
+    closed = State(final=True)
+
+    customer_reply = under_merchant_review.to.itself(cond="by_customer") | waiting_for_customer_response.to(
+        under_merchant_review, cond="by_customer"
+    )
+    merchant_reply = under_merchant_review.to(
+        waiting_for_customer_response, cond="by_staff"
+    ) | waiting_for_customer_response.to.itself(cond="by_staff")
+    add_note = under_merchant_review.to.itself(cond="by_staff") | waiting_for_customer_response.to.itself(
+        cond="by_staff"
+    )
+    close = under_merchant_review.to(closed, cond="may_close_ticket") | waiting_for_customer_response.to(
+        closed, cond="may_close_ticket"
+    )

@@ -1,0 +1,163 @@
+"""Which notifications an accepted command produces, and for whom.
+
+Notifications are computed here, purely, and written to the outbox in the same transaction as the
+events; a dispatcher delivers them later. Each has a stable ``key`` per (event, recipient, channel)
+so the receiving side can drop a duplicate delivery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from resolvekit._i18n import N_, render
+from resolvekit.domain.actors import Role
+from resolvekit.domain.cases import Case
+from resolvekit.domain.events import CaseEvent, EventKind
+
+__all__ = ["Notification", "Recipient", "notifications_for"]
+
+
+@attrs.frozen
+class Recipient:
+    """Who a notification is for: a customer (by customer id), a store's merchants (by store id) or the platform team."""
+
+    role: Role = attrs.field(converter=Role)
+    id: str
+
+
+@attrs.frozen(hash=False)
+class Notification:
+    """One message to one recipient on one channel, about one event.
+
+    ``subject`` and ``body`` are gettext ids whose ``{named}`` placeholders are filled from
+    ``params`` when the message is rendered for the recipient's locale.
+    """
+
+    key: str
+    case_id: str
+    event_version: int
+    event_kind: str
+    recipient: Recipient
+    channel: str
+    subject: str
+    body: str
+    params: Mapping[str, Any] = attrs.field(factory=dict)
+
+    def render(self, locale: str = "en") -> tuple[str, str]:
+        """The subject and body in ``locale``."""
+        return render(self.subject, self.params, locale), render(self.body, self.params, locale)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The notification as JSON-ready data."""
+        return {
+            "key": self.key,
+            "case_id": self.case_id,
+            "event_version": self.event_version,
+            "event_kind": self.event_kind,
+            "recipient": {"role": self.recipient.role.value, "id": self.recipient.id},
+            "channel": self.channel,
+            "subject": self.subject,
+            "body": self.body,
+            "params": dict(self.params),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Notification:
+        """Rebuild a notification written by :meth:`to_dict`."""
+        recipient = data["recipient"]
+        return cls(
+            key=data["key"],
+            case_id=data["case_id"],
+            event_version=int(data["event_version"]),
+            event_kind=data["event_kind"],
+            recipient=Recipient(recipient["role"], recipient["id"]),
+            channel=data["channel"],
+            subject=data["subject"],
+            body=data["body"],
+            params=data["params"],
+        )
+
+
+_CUSTOMER, _MERCHANT, _PLATFORM = Role.CUSTOMER, Role.MERCHANT, Role.PLATFORM
+
+# (event kind, author role or None for any) -> [(recipient role, subject id, body id)]
+_RULES: dict[EventKind, list[tuple[Role, str, str]]] = {
+    EventKind.COMPLAINT_OPENED: [
+        (_CUSTOMER, N_("Complaint {case_id} received"), N_("We received your complaint about order {order_number}. Keep your complaint number {case_id} to follow it up.")),
+        (_PLATFORM, N_("New complaint {case_id} to review"), N_("A complaint about order {order_number} awaits platform review.")),
+    ],
+    EventKind.TICKET_OPENED: [
+        (_CUSTOMER, N_("Ticket {case_id} received"), N_("Your ticket is under the merchant's review.")),
+        (_MERCHANT, N_("New ticket {case_id}"), N_("{customer_name} opened a ticket: {description}")),
+    ],
+    EventKind.REVIEW_PASSED: [
+        (_MERCHANT, N_("Complaint {case_id} awaits your response"), N_("A complaint about order {order_number} passed review and awaits your response.")),
+        (_CUSTOMER, N_("Complaint {case_id} passed review"), N_("Your complaint was passed to the merchant.")),
+    ],
+    EventKind.RESOLUTION_PROPOSED: [
+        (_CUSTOMER, N_("A resolution was proposed for {case_id}"), N_("Proposed resolution: {text}")),
+    ],
+    EventKind.CASE_CLOSED: [
+        (_MERCHANT, N_("{kind_label} {case_id} was closed"), N_("The {kind_label} about order {order_number} was closed.")),
+    ],
+    EventKind.TICKET_RATED: [
+        (_MERCHANT, N_("Ticket {case_id} was rated"), N_("The customer rated the ticket {stars} of 5.")),
+    ],
+}
+_REPLY_TO_CUSTOMER = (_CUSTOMER, N_("New reply on {case_id}"), N_("{author_label} replied: {body}"))
+_REPLY_TO_MERCHANT = (_MERCHANT, N_("New reply on {case_id}"), N_("{customer_name} replied: {body}"))
+_KIND_LABELS = {"complaint": N_("Complaint"), "ticket": N_("Ticket")}
+_AUTHOR_LABELS = {_MERCHANT: N_("The merchant"), _PLATFORM: N_("The platform team")}
+
+
+def _recipient_id(case: Case, role: Role) -> str:
+    if role is _CUSTOMER:
+        return case.customer_id
+    if role is _MERCHANT:
+        return case.store_id
+    return "platform"
+
+
+def notifications_for(case: Case, events: Iterable[CaseEvent], channel: str = "email") -> list[Notification]:
+    """The notifications ``events`` (just folded into ``case``) call for.
+
+    Internal notes notify nobody; a reply notifies the other side; an opening sends the customer a
+    receipt and tells the side that acts next.
+    """
+    result: list[Notification] = []
+    for event in events:
+        if event.kind is EventKind.MESSAGE_ADDED:
+            if event.payload.get("internal"):
+                continue
+            rules = [_REPLY_TO_MERCHANT if event.actor.role is _CUSTOMER else _REPLY_TO_CUSTOMER]
+        else:
+            rules = _RULES.get(event.kind, [])
+        params: dict[str, Any] = {
+            "case_id": case.id,
+            "order_number": case.order_number or "",
+            "customer_name": case.customer_name,
+            "kind_label": _KIND_LABELS[case.kind],
+            "author_label": _AUTHOR_LABELS.get(event.actor.role, ""),
+        }
+        for key in ("body", "text", "stars", "description"):
+            if key in event.payload:
+                params[key] = event.payload[key]
+        for role, subject, body in rules:
+            recipient = Recipient(role, _recipient_id(case, role))
+            result.append(
+                Notification(
+                    key=f"{case.id}:{event.version}:{role.value}:{recipient.id}:{channel}",
+                    case_id=case.id,
+                    event_version=event.version,
+                    event_kind=event.kind.value,
+                    recipient=recipient,
+                    channel=channel,
+                    subject=subject,
+                    body=body,
+                    params=params,
+                )
+            )
+    return result

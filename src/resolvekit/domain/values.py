@@ -1,0 +1,127 @@
+"""Value objects the host describes to resolvekit: stores, customers, orders, attachments.
+
+The host owns these records; resolvekit receives them as frozen attrs values and keeps what a case
+needs. Times must be timezone-aware and are normalised to UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import attrs
+
+from resolvekit._i18n import N_
+from resolvekit.errors import ValidationError
+
+__all__ = ["Attachment", "Customer", "Order", "OrderItem", "Store", "utc"]
+
+
+def utc(value: datetime, field: str = "time") -> datetime:
+    """Return ``value`` in UTC, refusing naive datetimes (their zone would be a guess)."""
+    if not isinstance(value, datetime):
+        raise ValidationError(N_("{field} must be a datetime, not {type}."), field=field, type=type(value).__name__)
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationError(
+            N_("{field} is a naive datetime; pass a timezone-aware one, e.g. datetime.now(UTC)."), field=field
+        )
+    return value.astimezone(UTC)
+
+
+def _text(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(N_("{field} must be a non-empty string."), field=attribute.name)
+
+
+def _decimal(value: object) -> Decimal:
+    try:
+        result = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ValidationError(N_("{value!r} is not a decimal amount."), value=value) from None
+    if not result.is_finite() or result < 0:
+        raise ValidationError(N_("Amounts must be finite and not negative, got {value}."), value=str(result))
+    return result
+
+
+def _currency(value: object) -> str:
+    if not isinstance(value, str) or len(value) != 3 or not value.isalpha():
+        raise ValidationError(N_("{value!r} is not an ISO 4217 currency code such as 'SAR' or 'USD'."), value=value)
+    return value.upper()
+
+
+@attrs.frozen
+class Store:
+    """A store (tenant) on the platform. Every case belongs to exactly one store."""
+
+    id: str = attrs.field(validator=_text)
+    name: str = attrs.field(validator=_text)
+    self_service_enabled: bool = True
+
+
+@attrs.frozen
+class Customer:
+    """A buyer as the host knows them; ``locale`` picks the language of what they are sent."""
+
+    id: str = attrs.field(validator=_text)
+    name: str = attrs.field(validator=_text)
+    email: str | None = None
+    locale: str = "en"
+
+
+@attrs.frozen
+class OrderItem:
+    """One line of an order: ``quantity`` units at ``unit_price`` (in the order's currency)."""
+
+    sku: str = attrs.field(validator=_text)
+    name: str = attrs.field(validator=_text)
+    quantity: int = attrs.field(validator=attrs.validators.and_(attrs.validators.instance_of(int), attrs.validators.ge(1)))
+    unit_price: Decimal = attrs.field(converter=_decimal)
+
+
+@attrs.frozen
+class Order:
+    """An order as the host describes it. ``status`` is the host's own word (e.g. ``"delivered"``)."""
+
+    id: str = attrs.field(validator=_text)
+    store_id: str = attrs.field(validator=_text)
+    customer_id: str = attrs.field(validator=_text)
+    status: str = attrs.field(validator=_text)
+    created_at: datetime = attrs.field(converter=lambda v: utc(v, "Order.created_at"))
+    total_paid: Decimal = attrs.field(converter=_decimal)
+    currency: str = attrs.field(converter=_currency)
+    items: tuple[OrderItem, ...] = attrs.field(default=(), converter=tuple)
+    number: str | None = None
+
+    @property
+    def display_number(self) -> str:
+        """The number the customer sees (``number`` when the host gives one, else the id)."""
+        return self.number or self.id
+
+
+_MAX_NAME = 255
+
+
+@attrs.frozen
+class Attachment:
+    """Metadata of a file attached to a message; the bytes stay with the host's file storage."""
+
+    name: str = attrs.field(validator=_text)
+    content_type: str = attrs.field(validator=_text)
+    size: int = attrs.field(validator=attrs.validators.instance_of(int))
+    ref: str = attrs.field(validator=_text)
+
+    def __attrs_post_init__(self) -> None:
+        if self.size <= 0:
+            raise ValidationError(N_("Attachment {name!r} is empty; attach a file with content."), name=self.name)
+        if len(self.name) > _MAX_NAME:
+            raise ValidationError(N_("Attachment names are limited to {limit} characters."), limit=_MAX_NAME)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The attachment as plain data."""
+        return {"name": self.name, "content_type": self.content_type, "size": self.size, "ref": self.ref}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Attachment:
+        """Rebuild an attachment written by :meth:`to_dict`."""
+        return cls(data["name"], data["content_type"], int(data["size"]), data["ref"])

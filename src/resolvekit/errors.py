@@ -1,0 +1,156 @@
+"""The one exception hierarchy of resolvekit.
+
+Every error resolvekit raises on purpose derives from :class:`ResolveKitError`, says what was refused
+and how to fix it, and (where it fits) also derives from the matching built-in exception::
+
+    ResolveKitError
+    ├── ValidationError (ValueError)        bad input: empty body, rating outside 1-5, naive datetime
+    ├── NotFound (LookupError)
+    │   ├── CaseNotFound                      unknown case, or one the actor may not see
+    │   └── OrderNotFound
+    ├── PermissionDenied                      the actor's role may not do this
+    ├── InvalidTransition                     the event is not allowed in the case's status
+    │   └── CaseClosed                        the case is closed; closed is final
+    ├── ConcurrencyConflict                   another writer changed the case first
+    ├── IdempotencyKeyReused                  the key was used for a different command
+    ├── ConfigurationError                    bad policy, plugin or storage configuration
+    └── StorageError                          the storage backend failed
+
+A rejected command changes nothing: errors are raised before anything is written.
+Messages are gettext ids (see :mod:`resolvekit._i18n`); ``str(error)`` is the English text and
+:meth:`ResolveKitError.render` gives it in another locale.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from resolvekit._i18n import N_, render
+
+__all__ = [
+    "CaseClosed",
+    "CaseNotFound",
+    "ConcurrencyConflict",
+    "ConfigurationError",
+    "IdempotencyKeyReused",
+    "InvalidTransition",
+    "NotFound",
+    "OrderNotFound",
+    "PermissionDenied",
+    "ResolveKitError",
+    "StorageError",
+    "ValidationError",
+]
+
+
+class ResolveKitError(Exception):
+    """Base class of every error resolvekit raises on purpose.
+
+    ``message`` is a gettext id with ``{named}`` placeholders filled from ``params``; ``code`` is a
+    stable, machine-readable name a host can map to an HTTP status or a user-facing page.
+    """
+
+    code: ClassVar[str] = "error"
+    default_message: ClassVar[str] = N_("The request was refused.")
+
+    def __init__(self, message: str | None = None, /, **params: Any) -> None:
+        self.message = message or self.default_message
+        self.params = params
+        super().__init__(self.render())
+
+    def render(self, locale: str = "en") -> str:
+        """Return the message translated into ``locale`` with its placeholders filled."""
+        return render(self.message, self.params, locale)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.message, self.params))
+
+
+def _rebuild(cls: type[ResolveKitError], message: str, params: dict[str, Any]) -> ResolveKitError:
+    return cls(message, **params)
+
+
+class ValidationError(ResolveKitError, ValueError):
+    """Input that can never be accepted as given: the message says which field and what to send."""
+
+    code = "validation_error"
+    default_message = N_("The input is not valid.")
+
+
+class NotFound(ResolveKitError, LookupError):
+    """Something the command refers to does not exist (or is not visible to the actor)."""
+
+    code = "not_found"
+    default_message = N_("Not found.")
+
+
+class CaseNotFound(NotFound):
+    """No case with this id is visible to the actor.
+
+    A case of another store, or another customer's case, is reported exactly like a missing one, so
+    that an actor cannot learn which case ids exist.
+    """
+
+    code = "case_not_found"
+    default_message = N_("No case {case_id} is visible to you. Check the case id and the store you act for.")
+
+
+class OrderNotFound(NotFound):
+    """The order the command refers to is unknown to the host."""
+
+    code = "order_not_found"
+    default_message = N_("Order {order_id} was not found for this customer.")
+
+
+class PermissionDenied(ResolveKitError, PermissionError):
+    """The actor's role may not perform this command on this case."""
+
+    code = "permission_denied"
+    default_message = N_("A {role} may not {action}.")
+
+
+class InvalidTransition(ResolveKitError):
+    """The command is not allowed while the case is in its current status."""
+
+    code = "invalid_transition"
+    default_message = N_("Cannot {action} while the {kind} is in status '{status}'.")
+
+
+class CaseClosed(InvalidTransition):
+    """The case is closed, and closed is final: no replies, notes, offers or reopening."""
+
+    code = "case_closed"
+    default_message = N_("The {kind} {case_id} is closed; a closed case cannot change.")
+
+
+class ConcurrencyConflict(ResolveKitError):
+    """Another writer appended to the case first; reload and retry (or let the application retry)."""
+
+    code = "concurrency_conflict"
+    default_message = N_(
+        "Case {case_id} changed while the command ran (expected version {expected}, found {actual}). "
+        "Reload the case and try again."
+    )
+
+
+class IdempotencyKeyReused(ResolveKitError):
+    """An idempotency key already applied to a different command was sent again."""
+
+    code = "idempotency_key_reused"
+    default_message = N_(
+        "The idempotency key {key!r} was already used for a different command; use a new key for a new command."
+    )
+
+
+class ConfigurationError(ResolveKitError):
+    """The policy, a plugin or the storage URL is not usable; raised at start-up, not mid-command."""
+
+    code = "configuration_error"
+    default_message = N_("The configuration is not valid.")
+
+
+class StorageError(ResolveKitError):
+    """The storage backend failed; the command was not applied."""
+
+    code = "storage_error"
+    default_message = N_("The storage backend failed: {reason}")

@@ -1,0 +1,119 @@
+"""The hook specifications: the contract (and reference documentation) of every host service.
+
+A plugin is any object or module with functions named like the hooks below and marked with
+:data:`hookimpl`. resolvekit loads plugins from the ``resolvekit`` entry-point group, then from the
+``plugins=`` argument of :class:`~resolvekit.ResolveKit`; its own built-in plugins (in-memory
+storage, the system clock) are registered exactly that way. A function named ``resolvekit_*`` that
+matches no hook fails at start-up, so a misspelt hook cannot be silently ignored.
+
+Example::
+
+    from resolvekit import hookimpl
+
+    class SmsGateway:
+        @hookimpl
+        def resolvekit_deliver(self, notification):
+            if notification.channel != "sms":
+                return None            # not mine: let another plugin deliver it
+            return my_sms_client.send(...)   # a delivery reference
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from resolvekit.domain.notifications import Notification
+    from resolvekit.storage import Storage
+
+__all__ = ["PROJECT", "hookimpl", "hookspec"]
+
+PROJECT = "resolvekit"
+hookspec = pluggy.HookspecMarker(PROJECT)
+"""Marks a hook specification (used only in this module)."""
+hookimpl = pluggy.HookimplMarker(PROJECT)
+"""Marks a plugin's implementation of a hook: ``@hookimpl`` or ``@hookimpl(trylast=True)``."""
+
+
+# -------------------------------------------------------------------------------------------------
+# Storage
+# -------------------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def resolvekit_open_storage(url: str) -> Storage | None:
+    """Open the storage backend for ``url``, if this plugin handles its scheme.
+
+    :param url: what the host passed as ``ResolveKit(storage=...)``, e.g. ``"memory://"``.
+    :return: an object implementing :class:`resolvekit.storage.Storage`, or ``None`` when the URL's
+        scheme is not this plugin's.
+
+    Calling rule: stops at the first non-``None`` result. Called once per application object.
+
+    Added in 0.1.
+    """
+
+
+# -------------------------------------------------------------------------------------------------
+# Notification
+# -------------------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def resolvekit_deliver(notification: Notification) -> str | None:
+    """Deliver one notification from the outbox to its recipient on its channel.
+
+    :param notification: the message, its recipient (role and id: the host resolves the address)
+        and channel; ``notification.render(locale)`` gives the subject and body, and
+        ``notification.key`` is stable per (event, recipient, channel) so the receiving side can
+        drop a duplicate.
+    :return: a delivery reference (any string) when delivered; ``None`` when this plugin does not
+        handle the channel. Raise an exception when delivery failed: the outbox keeps the
+        notification and retries it with backoff.
+
+    Calling rule: stops at the first non-``None`` result. Called by the dispatcher
+    (:meth:`resolvekit.ResolveKit.dispatch`), never inside a command's transaction. Delivery is
+    at least once.
+
+    Added in 0.1.
+    """
+
+
+# -------------------------------------------------------------------------------------------------
+# Translation
+# -------------------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def resolvekit_translate(text: str, source_locale: str, target_locale: str) -> str | None:
+    """Translate a message written by a person from ``source_locale`` into ``target_locale``.
+
+    :return: the translated text, or ``None`` when this plugin cannot translate the pair. The
+        original text is always kept; a translation is only added beside it.
+
+    Calling rule: stops at the first non-``None`` result.
+
+    Added in 0.1.
+    """
+
+
+# -------------------------------------------------------------------------------------------------
+# Clock
+# -------------------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def resolvekit_clock() -> Callable[[], datetime] | None:
+    """Provide the clock: a callable returning the current time as a timezone-aware UTC datetime.
+
+    Tests and simulations register a controllable clock; the built-in ``clock`` plugin (registered
+    last) provides the system clock.
+
+    Calling rule: stops at the first non-``None`` result. Called once per application object.
+
+    Added in 0.1.
+    """

@@ -1,0 +1,68 @@
+"""One plugin manager per application object, with a typed method per hook."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import cast
+
+import pluggy
+
+from resolvekit import hookspecs
+from resolvekit._i18n import N_
+from resolvekit.domain.notifications import Notification
+from resolvekit.errors import ConfigurationError
+from resolvekit.storage import Storage
+
+__all__ = ["PluginHost"]
+
+
+class PluginHost:
+    """Loads plugins (entry points first, then the host's) and calls hooks with typed results.
+
+    ``blocked`` names plugins (entry-point names such as ``"clock"``) not to load.
+    A hook implementation that matches no hook fails here with
+    :class:`~resolvekit.errors.ConfigurationError`.
+    """
+
+    def __init__(self, plugins: Iterable[object] = (), *, entry_points: bool = True, blocked: Iterable[str] = ()) -> None:
+        self.manager = pluggy.PluginManager(hookspecs.PROJECT)
+        self.manager.add_hookspecs(hookspecs)
+        for name in blocked:
+            self.manager.set_blocked(name)
+        try:
+            if entry_points:
+                self.manager.load_setuptools_entrypoints(hookspecs.PROJECT)
+            for plugin in plugins:
+                self.manager.register(plugin)
+            self.manager.check_pending()
+        except pluggy.PluginValidationError as exc:
+            raise ConfigurationError(N_("Plugin {plugin} is not valid: {reason}"), plugin=str(exc.plugin), reason=str(exc)) from None
+        self._hook = self.manager.hook
+
+    def open_storage(self, url: str) -> Storage:
+        """The storage for ``url``; no plugin handling it is a configuration error."""
+        storage = self._hook.resolvekit_open_storage(url=url)
+        if storage is None:
+            raise ConfigurationError(
+                N_("No storage plugin handles {url!r}. Use 'memory://' or install the plugin for that scheme."), url=url
+            )
+        return cast(Storage, storage)
+
+    def clock(self) -> Callable[[], datetime]:
+        """The clock callable; the built-in system clock when no other plugin provides one."""
+        clock = self._hook.resolvekit_clock()
+        if clock is None:
+            raise ConfigurationError(N_("No plugin provides a clock; do not block the 'clock' plugin without passing clock=."))
+        return cast(Callable[[], datetime], clock)
+
+    def deliver(self, notification: Notification) -> str | None:
+        """Hand a notification to the first plugin that delivers its channel."""
+        return cast("str | None", self._hook.resolvekit_deliver(notification=notification))
+
+    def translate(self, text: str, source_locale: str, target_locale: str) -> str | None:
+        """A translation from the first plugin able to make it, or ``None``."""
+        return cast(
+            "str | None",
+            self._hook.resolvekit_translate(text=text, source_locale=source_locale, target_locale=target_locale),
+        )

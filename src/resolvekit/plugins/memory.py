@@ -1,0 +1,125 @@
+"""In-memory storage (``"memory://"``): everything in dictionaries, gone with the process.
+
+For tests, notebooks and the benchmarks of the pure command path. It follows the whole
+:class:`~resolvekit.storage.Storage` contract, including atomic commits, versions, idempotency and
+the outbox, so code tested on it behaves the same on SQLite or PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+
+import attrs
+
+from resolvekit.domain.cases import Case
+from resolvekit.domain.events import CaseEvent
+from resolvekit.errors import ConcurrencyConflict
+from resolvekit.hookspecs import hookimpl
+from resolvekit.storage import AppliedCommand, CaseQuery, Commit, OutboxEntry, Page, decode_cursor, encode_cursor
+
+__all__ = ["MemoryStorage", "resolvekit_open_storage"]
+
+
+class MemoryStorage:
+    """A :class:`~resolvekit.storage.Storage` kept in this process's memory."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cases: dict[str, Case] = {}
+        self._events: dict[str, list[CaseEvent]] = {}
+        self._applied: dict[str, AppliedCommand] = {}
+        self._outbox: dict[str, OutboxEntry] = {}
+
+    def load(self, case_id: str) -> Case | None:
+        """The latest snapshot of the case."""
+        return self._cases.get(case_id)
+
+    def events(self, case_id: str, *, after_version: int = 0, up_to_version: int | None = None) -> list[CaseEvent]:
+        """The case's events in ``(after_version, up_to_version]``."""
+        events = self._events.get(case_id, [])
+        end = len(events) if up_to_version is None else min(up_to_version, len(events))
+        return events[after_version:end]
+
+    def commit(self, commit: Commit) -> AppliedCommand | None:
+        """Append the events, replace the snapshot and queue the notifications, atomically."""
+        case_id = commit.case.id
+        with self._lock:
+            if commit.applied is not None:
+                known = self._applied.get(commit.applied.key)
+                if known is not None:
+                    return known
+            log = self._events.get(case_id)
+            actual = 0 if log is None else len(log)
+            if actual != commit.expected_version:
+                raise ConcurrencyConflict(case_id=case_id, expected=commit.expected_version, actual=actual)
+            if log is None:
+                log = self._events[case_id] = []
+            log.extend(commit.events)
+            self._cases[case_id] = commit.case
+            for notification in commit.notifications:
+                self._outbox.setdefault(notification.key, OutboxEntry(notification))
+            if commit.applied is not None:
+                self._applied[commit.applied.key] = commit.applied
+        return None
+
+    def applied(self, key: str) -> AppliedCommand | None:
+        """The command recorded for an idempotency key."""
+        return self._applied.get(key)
+
+    def query(self, query: CaseQuery) -> Page:
+        """Filter and page the cases (in Python: this backend has no database)."""
+        after = decode_cursor(query.after) if query.after else None
+        matches = []
+        for case in self._cases.values():
+            if (
+                (query.store_id is None or case.store_id == query.store_id)
+                and (query.customer_id is None or case.customer_id == query.customer_id)
+                and (query.kind is None or case.kind == query.kind)
+                and (query.statuses is None or case.status in query.statuses)
+                and (query.order_id is None or case.order_id == query.order_id)
+                and (query.opened_from is None or case.opened_at >= query.opened_from)
+                and (query.opened_before is None or case.opened_at < query.opened_before)
+                and (after is None or (case.opened_at, case.id) < after)
+            ):
+                matches.append(case)
+        matches.sort(key=lambda c: (c.opened_at, c.id), reverse=True)
+        page = matches[: query.limit]
+        more = len(matches) > query.limit
+        return Page(tuple(page), encode_cursor(page[-1]) if more else None)
+
+    def pending_notifications(self, now: datetime, limit: int = 100) -> Sequence[OutboxEntry]:
+        """Undelivered entries that are due."""
+        with self._lock:
+            due = [
+                e
+                for e in self._outbox.values()
+                if e.delivered_at is None and (e.next_attempt_at is None or e.next_attempt_at <= now)
+            ]
+        return due[:limit]
+
+    def mark_delivered(self, key: str, at: datetime) -> None:
+        """Record a delivery."""
+        with self._lock:
+            entry = self._outbox[key]
+            self._outbox[key] = attrs.evolve(entry, attempts=entry.attempts + 1, delivered_at=at, last_error=None)
+
+    def mark_failed(self, key: str, error: str, retry_at: datetime) -> None:
+        """Record a failed attempt and when to retry."""
+        with self._lock:
+            entry = self._outbox[key]
+            self._outbox[key] = attrs.evolve(entry, attempts=entry.attempts + 1, last_error=error, next_attempt_at=retry_at)
+
+    def outbox(self, case_id: str) -> Sequence[OutboxEntry]:
+        """Every outbox entry of the case."""
+        return [e for e in self._outbox.values() if e.notification.case_id == case_id]
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+@hookimpl
+def resolvekit_open_storage(url: str) -> MemoryStorage | None:
+    """Open a fresh in-memory store for ``memory://`` URLs."""
+    return MemoryStorage() if url.split(":", 1)[0] == "memory" else None

@@ -1,0 +1,166 @@
+"""The storage contract every backend fulfils (in-memory, SQLite, PostgreSQL, or a host's own).
+
+A backend is an object implementing :class:`Storage`, returned by a plugin's
+``resolvekit_open_storage`` hook. The application calls it from one place
+(:class:`~resolvekit.ResolveKit`); the conformance suite in :mod:`resolvekit.testing` checks any
+implementation against the rules written here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+import attrs
+
+from resolvekit._i18n import N_
+from resolvekit.domain.cases import Case
+from resolvekit.domain.events import CaseEvent
+from resolvekit.domain.notifications import Notification
+from resolvekit.errors import ValidationError
+
+__all__ = [
+    "AppliedCommand",
+    "CaseQuery",
+    "Commit",
+    "OutboxEntry",
+    "Page",
+    "Storage",
+    "decode_cursor",
+    "encode_cursor",
+]
+
+
+@attrs.frozen
+class AppliedCommand:
+    """What an idempotency key was used for: its command fingerprint and the events it appended."""
+
+    key: str
+    fingerprint: str
+    case_id: str
+    first_version: int
+    last_version: int
+
+
+@attrs.frozen
+class Commit:
+    """Everything one accepted command writes, in one transaction.
+
+    ``expected_version`` is the case's version the command was decided on (0 for a new case); the
+    backend refuses the commit with :class:`~resolvekit.errors.ConcurrencyConflict` when the stored
+    version differs. ``case`` is the state after ``events`` (the snapshot), ``notifications`` go to
+    the outbox, and ``applied`` (when the command carried an idempotency key) is recorded so a retry
+    of the same key finds it.
+    """
+
+    case: Case
+    expected_version: int
+    events: tuple[CaseEvent, ...]
+    notifications: tuple[Notification, ...] = ()
+    applied: AppliedCommand | None = None
+
+
+def _limit(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if not isinstance(value, int) or not 1 <= value <= 1000:
+        raise ValidationError(N_("A page holds 1 to 1000 cases, got {value!r}."), value=value)
+
+
+@attrs.frozen
+class CaseQuery:
+    """Filters and paging for listing cases. ``None`` means "any".
+
+    ``opened_from`` is inclusive and ``opened_before`` exclusive (half-open). Results are ordered by
+    ``(opened_at, id)`` descending (newest first); ``after`` is the opaque cursor of the previous page.
+    ``store_id`` and ``customer_id`` are set by the application from the actor, so tenancy is part of
+    the storage query itself.
+    """
+
+    store_id: str | None = None
+    customer_id: str | None = None
+    kind: str | None = None
+    statuses: frozenset[str] | None = attrs.field(default=None, converter=attrs.converters.optional(frozenset))
+    order_id: str | None = None
+    opened_from: datetime | None = None
+    opened_before: datetime | None = None
+    limit: int = attrs.field(default=50, validator=_limit)
+    after: str | None = None
+
+
+@attrs.frozen
+class Page:
+    """One page of cases and the cursor of the next one (``None`` on the last page)."""
+
+    items: tuple[Case, ...]
+    next_cursor: str | None
+
+
+@attrs.frozen
+class OutboxEntry:
+    """A notification waiting in (or delivered from) the outbox."""
+
+    notification: Notification
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    delivered_at: datetime | None = None
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """What a storage backend does. Every method is safe to call from several threads.
+
+    The rules (checked by :func:`resolvekit.testing.conformance`):
+
+    * ``commit`` is atomic: the events, the snapshot, the outbox entries and the applied-command
+      record are all written or none is.
+    * Versions of a case are contiguous from 1; ``commit`` raises
+      :class:`~resolvekit.errors.ConcurrencyConflict` when ``expected_version`` is not the stored one.
+    * When ``commit.applied.key`` was already recorded, ``commit`` writes nothing and returns the
+      recorded :class:`AppliedCommand`; otherwise it returns ``None``.
+    * Outbox entries are delivered at least once: an entry stays pending until ``mark_delivered``.
+    """
+
+    def load(self, case_id: str) -> Case | None:
+        """The latest snapshot of the case, or ``None`` if there is no such case."""
+
+    def events(self, case_id: str, *, after_version: int = 0, up_to_version: int | None = None) -> list[CaseEvent]:
+        """The case's events with ``after_version < version <= up_to_version``, in version order."""
+
+    def commit(self, commit: Commit) -> AppliedCommand | None:
+        """Write one accepted command atomically (see the class rules)."""
+
+    def applied(self, key: str) -> AppliedCommand | None:
+        """The command an idempotency key was used for, or ``None``."""
+
+    def query(self, query: CaseQuery) -> Page:
+        """Cases matching ``query``, one page at a time, filtered in the backend."""
+
+    def pending_notifications(self, now: datetime, limit: int = 100) -> Sequence[OutboxEntry]:
+        """Undelivered entries due at ``now`` (never attempted, or whose retry time has come)."""
+
+    def mark_delivered(self, key: str, at: datetime) -> None:
+        """Record that the notification ``key`` was delivered."""
+
+    def mark_failed(self, key: str, error: str, retry_at: datetime) -> None:
+        """Record a failed attempt; the entry is due again at ``retry_at``."""
+
+    def outbox(self, case_id: str) -> Sequence[OutboxEntry]:
+        """Every outbox entry of a case, delivered or not (for inspection and tests)."""
+
+    def close(self) -> None:
+        """Release connections and files."""
+
+
+def encode_cursor(case: Case) -> str:
+    """The paging cursor that continues after ``case`` (ordering key ``(opened_at, id)``)."""
+    return f"{case.opened_at.isoformat()}|{case.id}"
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """Split a cursor made by :func:`encode_cursor`; a malformed one is a ValidationError."""
+    try:
+        at, case_id = cursor.split("|", 1)
+        return datetime.fromisoformat(at), case_id
+    except ValueError:
+        raise ValidationError(N_("The paging cursor {cursor!r} is not one resolvekit returned."), cursor=cursor) from None
