@@ -1,0 +1,69 @@
+"""Shared fixtures: a manual clock, an in-memory application, a store's customer, order and actors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from resolvekit import Actor, Customer, Order, OrderItem, ResolveKit
+from resolvekit.plugins.recorder import RecordingNotifier
+from resolvekit.testing import ManualClock
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(T0)
+
+
+@pytest.fixture
+def notifier() -> RecordingNotifier:
+    return RecordingNotifier()
+
+
+@pytest.fixture
+def app(clock: ManualClock, notifier: RecordingNotifier) -> ResolveKit:
+    return ResolveKit(storage="memory://", clock=clock, plugins=[notifier])
+
+
+@pytest.fixture
+def customer() -> Customer:
+    return Customer("cust-1", "Noura", email="noura@example.com")
+
+
+@pytest.fixture
+def order(customer: Customer) -> Order:
+    return Order(
+        id="ord-1",
+        number="1001",
+        store_id="store-1",
+        customer_id=customer.id,
+        status="delivered",
+        created_at=datetime(2026, 10, 30, 12, 0, tzinfo=UTC),
+        total_paid=Decimal("249.00"),
+        currency="SAR",
+        items=(OrderItem("sku-1", "Glass kettle", 1, Decimal("249.00")),),
+    )
+
+
+@pytest.fixture
+def buyer(customer: Customer) -> Actor:
+    return Actor.customer(customer.id)
+
+
+@pytest.fixture
+def merchant() -> Actor:
+    return Actor.merchant("owner-1", store_id="store-1")
+
+
+@pytest.fixture
+def other_merchant() -> Actor:
+    return Actor.merchant("owner-2", store_id="store-2")
+
+
+@pytest.fixture
+def platform() -> Actor:
+    return Actor.platform("agent-1")
