@@ -9,11 +9,12 @@ Create one :class:`ResolveKit` and call its commands with an :class:`Actor`::
                                reason="damaged_goods", description="...", declaration_accepted=True)
 """
 
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+
 from resolvekit.application import CommandResult, DispatchReport, ResolveKit
 from resolvekit.domain.actors import Actor, Role
 from resolvekit.domain.cases import Case, Complaint, Message, Proposal, Rating, Ticket
 from resolvekit.domain.events import CaseEvent, EventKind
-from resolvekit.domain.lifecycles import ComplaintLifecycle, TicketLifecycle
 from resolvekit.domain.notifications import Notification, Recipient
 from resolvekit.domain.policy import Policy
 from resolvekit.domain.templates import CannedResponse
@@ -35,7 +36,11 @@ from resolvekit.errors import (
 from resolvekit.hookspecs import hookimpl
 from resolvekit.storage import CaseQuery, Page
 
+if _TYPE_CHECKING:
+    from resolvekit.domain.lifecycles import ComplaintLifecycle, TicketLifecycle
+
 __version__ = "0.1.0.dev0"
+"""The installed version of resolvekit (PEP 440)."""
 
 __all__ = [
     "Actor",
@@ -79,3 +84,23 @@ __all__ = [
     "__version__",
     "hookimpl",
 ]
+
+# The lifecycle classes are declared with python-statemachine, which the command path does not need
+# (it uses the tables compiled from them on first use): they are imported when first asked for, so
+# that `import resolvekit` does not load python-statemachine. Add new lifecycles here, not above.
+_LAZY = {name: "resolvekit.domain.lifecycles" for name in ("ComplaintLifecycle", "TicketLifecycle")}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'resolvekit' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

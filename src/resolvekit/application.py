@@ -7,11 +7,10 @@ fold them, work out the notifications, and commit all of it at once with the exp
 
 from __future__ import annotations
 
-import hashlib
-import secrets
+import os
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Concatenate, ParamSpec
+from typing import Any, Concatenate, ParamSpec, cast
 
 import attrs
 
@@ -57,7 +56,7 @@ class DispatchReport:
 
 
 def _new_id(kind: str) -> str:
-    return f"{kind[0].upper()}-{secrets.token_hex(8).upper()}"
+    return f"{kind[0].upper()}-{os.urandom(8).hex().upper()}"
 
 
 class ResolveKit:
@@ -142,6 +141,8 @@ class ResolveKit:
         applied: AppliedCommand | None = None
         if key is not None:
             scoped = f"{actor.role.value}:{actor.store_id or ''}:{actor.id}:{key}"
+            import hashlib  # only commands with a key need it; keeps `import resolvekit` light
+
             digest = hashlib.sha256(fingerprint().encode()).hexdigest()
             known = self.storage.applied(scoped)
             if known is not None:
@@ -196,7 +197,7 @@ class ResolveKit:
         return self._run(
             actor,
             case_id,
-            lambda case, now: decide(case, actor, *args, now=now, policy=policy, **kwargs),
+            lambda case, now: decide(cast(Case, case), actor, *args, now=now, policy=policy, **kwargs),
             key,
             lambda: repr((name, case_id, args, sorted(kwargs.items()))),
         )

@@ -8,7 +8,7 @@ implementation against the rules written here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -66,6 +66,10 @@ def _limit(_: object, attribute: attrs.Attribute[int], value: int) -> None:
         raise ValidationError(N_("A page holds 1 to 1000 cases, got {value!r}."), value=value)
 
 
+def _statuses(value: Iterable[str] | None) -> frozenset[str] | None:
+    return None if value is None else frozenset(value)
+
+
 @attrs.frozen
 class CaseQuery:
     """Filters and paging for listing cases. ``None`` means "any".
@@ -79,7 +83,7 @@ class CaseQuery:
     store_id: str | None = None
     customer_id: str | None = None
     kind: str | None = None
-    statuses: frozenset[str] | None = attrs.field(default=None, converter=attrs.converters.optional(frozenset))
+    statuses: frozenset[str] | None = attrs.field(default=None, converter=_statuses)
     order_id: str | None = None
     opened_from: datetime | None = None
     opened_before: datetime | None = None

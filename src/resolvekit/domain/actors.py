@@ -72,4 +72,4 @@ class Actor:
     @classmethod
     def from_dict(cls, data: dict[str, str | None]) -> Actor:
         """Rebuild an actor written by :meth:`to_dict`."""
-        return cls(Role(data["role"]), str(data["id"]), data.get("store_id"))
+        return cls(Role(str(data["role"])), str(data["id"]), data.get("store_id"))

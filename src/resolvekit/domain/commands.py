@@ -123,7 +123,7 @@ def open_complaint(
         )
     if declaration_accepted is not True:
         raise ValidationError(N_("The customer must agree to the declaration before the complaint is sent."))
-    payload = {
+    payload: dict[str, Any] = {
         "store_id": order.store_id,
         "customer_id": customer.id,
         "customer_name": customer.name,

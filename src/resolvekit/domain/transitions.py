@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import attrs
 
 from resolvekit._i18n import N_
 from resolvekit.domain.actors import Role
-from resolvekit.domain.lifecycles import GUARDS, ComplaintLifecycle, Guard, TicketLifecycle
 from resolvekit.domain.policy import Policy
 from resolvekit.errors import CaseClosed, ConfigurationError, InvalidTransition, PermissionDenied
+
+if TYPE_CHECKING:
+    from resolvekit.domain.lifecycles import Guard
+
+# The machines (and python-statemachine with them) are imported when a table is first compiled, not
+# when resolvekit is imported: the command path needs only the compiled tables.
 
 __all__ = ["ACTIONS", "Lifecycle", "compile_lifecycle", "lifecycle_for"]
 
@@ -93,6 +99,8 @@ def compile_lifecycle(machine: type, kind: str) -> Lifecycle:
     (a lambda, an ``unless``, a validator) fails loudly here so the table can never silently drift
     from the machine.
     """
+    from resolvekit.domain.lifecycles import GUARDS
+
     table: dict[tuple[str, str], list[_Candidate]] = {}
     initial = ""
     statuses: list[str] = []
@@ -135,5 +143,7 @@ def compile_lifecycle(machine: type, kind: str) -> Lifecycle:
 @functools.cache
 def lifecycle_for(kind: str) -> Lifecycle:
     """The compiled lifecycle of ``"complaint"`` or ``"ticket"`` (built on first use, then reused)."""
-    machines: dict[str, type] = {"complaint": ComplaintLifecycle, "ticket": TicketLifecycle}
+    from resolvekit.domain import lifecycles
+
+    machines: dict[str, type] = {"complaint": lifecycles.ComplaintLifecycle, "ticket": lifecycles.TicketLifecycle}
     return compile_lifecycle(machines[kind], kind)

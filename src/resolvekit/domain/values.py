@@ -6,6 +6,7 @@ needs. Times must be timezone-aware and are normalised to UTC.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -79,6 +80,14 @@ class OrderItem:
     unit_price: Decimal = attrs.field(converter=_decimal)
 
 
+def _created_at(value: datetime) -> datetime:
+    return utc(value, "Order.created_at")
+
+
+def _items(value: Iterable[OrderItem]) -> tuple[OrderItem, ...]:
+    return tuple(value)
+
+
 @attrs.frozen
 class Order:
     """An order as the host describes it. ``status`` is the host's own word (e.g. ``"delivered"``)."""
@@ -87,10 +96,10 @@ class Order:
     store_id: str = attrs.field(validator=_text)
     customer_id: str = attrs.field(validator=_text)
     status: str = attrs.field(validator=_text)
-    created_at: datetime = attrs.field(converter=lambda v: utc(v, "Order.created_at"))
+    created_at: datetime = attrs.field(converter=_created_at)
     total_paid: Decimal = attrs.field(converter=_decimal)
     currency: str = attrs.field(converter=_currency)
-    items: tuple[OrderItem, ...] = attrs.field(default=(), converter=tuple)
+    items: tuple[OrderItem, ...] = attrs.field(default=(), converter=_items)
     number: str | None = None
 
     @property

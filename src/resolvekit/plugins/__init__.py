@@ -5,3 +5,5 @@
 * :mod:`resolvekit.plugins.recorder` — :class:`~resolvekit.plugins.recorder.RecordingNotifier`,
   a notifier that records what it would send (pass an instance in ``plugins=``).
 """
+
+__all__: list[str] = []
