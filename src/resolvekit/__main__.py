@@ -15,6 +15,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="walk through a complaint and a ticket, printing each step")
     demo.add_argument("--storage", default="memory://", help="storage URL (default: %(default)s)")
+    sweep = sub.add_parser("sweep", help="take the SLA steps that are due: warnings, breaches, escalations, auto-closes")
+    sweep.add_argument("--storage", required=True, help="storage URL of the application's database")
+    sweep.add_argument("--limit", type=int, default=500, help="most cases to act on in this run (default: %(default)s)")
     args = parser.parse_args(argv)
 
     from resolvekit.errors import ResolveKitError
@@ -24,6 +27,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from resolvekit.demo import run
 
             run(args.storage)
+        elif args.command == "sweep":
+            from resolvekit.sla_service import run_sweep
+
+            run_sweep(args.storage, limit=args.limit)
     except ResolveKitError as exc:
         print(f"resolvekit: error: {exc}", file=sys.stderr)
         return 1

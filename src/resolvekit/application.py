@@ -25,6 +25,7 @@ from resolvekit.domain.transitions import lifecycle_for
 from resolvekit.domain.values import Attachment, Customer, Order, utc
 from resolvekit.errors import CaseNotFound, ConcurrencyConflict, IdempotencyKeyReused, PermissionDenied
 from resolvekit.plugin_host import PluginHost
+from resolvekit.sla_service import SlaCommands, SlaTracker
 from resolvekit.storage import AppliedCommand, CaseQuery, Commit, Page, Storage
 
 __all__ = ["CommandResult", "DispatchReport", "ResolveKit"]
@@ -59,7 +60,7 @@ def _new_id(kind: str) -> str:
     return f"{kind[0].upper()}-{os.urandom(8).hex().upper()}"
 
 
-class ResolveKit:
+class ResolveKit(SlaCommands):
     """The resolvekit application: create one per process (or per test) and keep it.
 
     Args:
@@ -80,6 +81,10 @@ class ResolveKit:
     Every command takes the acting :class:`~resolvekit.Actor` first and an optional keyword
     ``idempotency_key``: a retried command with the same key applies once and returns the original
     result.
+
+    Deadlines, escalation and sweeps (``escalate``, ``flag_safety_issue``, ``dispute_policy``,
+    ``sla``, ``explain_deadline``, ``due``, ``sweep``) come from
+    :class:`~resolvekit.sla_service.SlaCommands`.
     """
 
     def __init__(
@@ -102,6 +107,7 @@ class ResolveKit:
         self._conflict_retries = conflict_retries
         self._id_factory = id_factory
         self._retry_backoff = retry_backoff
+        self._sla = SlaTracker(self.policy, self.storage)
 
     # -- infrastructure ---------------------------------------------------------------------------
 
@@ -151,6 +157,8 @@ class ResolveKit:
             case = None if case_id is None else self._visible(actor, case_id)
             now = self.now()
             events = decide(case, now)
+            sla = self._sla.prepare(case, events)  # SLA clocks: resolved_in_time, the next deadline
+            events = sla.events
             after = fold(events, case)
             assert after is not None
             if key is not None:
@@ -161,6 +169,7 @@ class ResolveKit:
                 events=tuple(events),
                 notifications=tuple(notifications_for(after, events)),
                 applied=applied,
+                next_deadline=sla.next_deadline,
             )
             try:
                 known = self.storage.commit(commit)
@@ -170,6 +179,7 @@ class ResolveKit:
                 continue
             if known is not None:
                 return self._replay(actor, known, digest)
+            self._sla.remember(sla.state)
             return CommandResult(self._as_seen_by(actor, after), tuple(events))
         raise AssertionError("unreachable")  # pragma: no cover
 

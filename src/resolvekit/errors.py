@@ -10,7 +10,8 @@ and how to fix it, and (where it fits) also derives from the matching built-in e
     │   └── OrderNotFound
     ├── PermissionDenied                      the actor's role may not do this
     ├── InvalidTransition                     the event is not allowed in the case's status
-    │   └── CaseClosed                        the case is closed; closed is final
+    │   ├── CaseClosed                        the case is closed; closed is final
+    │   └── NotDue                            an SLA step (breach, warning, auto-close) is not due (any more)
     ├── ConcurrencyConflict                   another writer changed the case first
     ├── IdempotencyKeyReused                  the key was used for a different command
     ├── ConfigurationError                    bad policy, plugin or storage configuration
@@ -34,6 +35,7 @@ __all__ = [
     "ConfigurationError",
     "IdempotencyKeyReused",
     "InvalidTransition",
+    "NotDue",
     "NotFound",
     "OrderNotFound",
     "PermissionDenied",
@@ -121,6 +123,17 @@ class CaseClosed(InvalidTransition):
 
     code = "case_closed"
     default_message = N_("The {kind} {case_id} is closed; a closed case cannot change.")
+
+
+class NotDue(InvalidTransition):
+    """An SLA step (a breach, a warning, an automatic escalation or close) is not due on the case now.
+
+    A sweep that lost a race with another worker, or whose step a reply made moot, gets this and
+    writes nothing; it is not a failure.
+    """
+
+    code = "not_due"
+    default_message = N_("The deadline step {step!r} is not due on case {case_id} now; nothing was written.")
 
 
 class ConcurrencyConflict(ResolveKitError):

@@ -24,6 +24,7 @@ __all__ = [
     "AppliedCommand",
     "CaseQuery",
     "Commit",
+    "DueCase",
     "OutboxEntry",
     "Page",
     "Storage",
@@ -51,7 +52,9 @@ class Commit:
     backend refuses the commit with :class:`~resolvekit.errors.ConcurrencyConflict` when the stored
     version differs. ``case`` is the state after ``events`` (the snapshot), ``notifications`` go to
     the outbox, and ``applied`` (when the command carried an idempotency key) is recorded so a retry
-    of the same key finds it.
+    of the same key finds it. ``next_deadline`` is when the case next needs the SLA sweep (computed by
+    the domain, ``None`` when nothing is pending); the backend stores it with the snapshot, indexed,
+    for :meth:`Storage.due`.
     """
 
     case: Case
@@ -59,6 +62,15 @@ class Commit:
     events: tuple[CaseEvent, ...]
     notifications: tuple[Notification, ...] = ()
     applied: AppliedCommand | None = None
+    next_deadline: datetime | None = None
+
+
+@attrs.frozen
+class DueCase:
+    """A case whose next SLA deadline has come (a row of :meth:`Storage.due`)."""
+
+    case_id: str
+    next_deadline: datetime
 
 
 def _limit(_: object, attribute: attrs.Attribute[int], value: int) -> None:

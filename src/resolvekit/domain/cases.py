@@ -19,7 +19,7 @@ from resolvekit.domain.events import CaseEvent, EventKind
 from resolvekit.domain.values import Attachment
 from resolvekit.errors import ValidationError
 
-__all__ = ["Case", "Complaint", "Message", "Proposal", "Rating", "Ticket", "apply", "can_see", "customer_may_see", "fold"]
+__all__ = ["Case", "Complaint", "Escalation", "Message", "Proposal", "Rating", "Ticket", "apply", "can_see", "customer_may_see", "fold"]
 
 
 @attrs.frozen
@@ -60,6 +60,22 @@ class Rating:
 
 
 @attrs.frozen
+class Escalation:
+    """The case went to the platform: its ``reference``, who escalated it (``by``), when and why.
+
+    ``reason`` is one of :data:`resolvekit.domain.sla.ESCALATION_REASONS`; ``clock`` names the SLA
+    clock whose missed deadline escalated it, if that was the reason.
+    """
+
+    reference: str
+    by: Actor
+    at: datetime
+    reason: str
+    note: str | None = None
+    clock: str | None = None
+
+
+@attrs.frozen
 class Case:
     """What complaints and tickets share. ``version`` is the number of events folded so far."""
 
@@ -78,6 +94,10 @@ class Case:
     messages: tuple[Message, ...] = ()
     closed_at: datetime | None = None
     closed_by: Actor | None = None
+    escalation: Escalation | None = None
+    safety_issue: bool = False
+    breached_clocks: tuple[str, ...] = ()
+    resolved_in_time: bool | None = None
 
     @property
     def kind(self) -> str:
@@ -187,7 +207,17 @@ def _resolution_accepted(case: Case, event: CaseEvent) -> dict[str, Any]:
 
 
 def _case_closed(case: Case, event: CaseEvent) -> dict[str, Any]:
-    return {"closed_at": event.at, "closed_by": event.actor}
+    return {"closed_at": event.at, "closed_by": event.actor, "resolved_in_time": event.payload.get("resolved_in_time")}
+
+
+def _case_escalated(case: Case, event: CaseEvent) -> dict[str, Any]:
+    p = event.payload
+    return {"escalation": Escalation(p["reference"], event.actor, event.at, p["reason"], p.get("note"), p.get("clock"))}
+
+
+def _clock_breached(case: Case, event: CaseEvent) -> dict[str, Any]:
+    clock = event.payload["clock"]
+    return {} if clock in case.breached_clocks else {"breached_clocks": (*case.breached_clocks, clock)}
 
 
 def _ticket_rated(case: Case, event: CaseEvent) -> dict[str, Any]:
@@ -209,6 +239,12 @@ _CHANGES: dict[EventKind, Callable[[Case, CaseEvent], dict[str, Any]]] = {
     EventKind.RESOLUTION_ACCEPTED: _resolution_accepted,
     EventKind.CASE_CLOSED: _case_closed,
     EventKind.TICKET_RATED: _ticket_rated,
+    EventKind.CASE_ESCALATED: _case_escalated,
+    EventKind.SAFETY_ISSUE_FLAGGED: lambda case, event: {"safety_issue": True},
+    EventKind.POLICY_DISPUTED: _no_change,
+    EventKind.CLOCK_BREACHED: _clock_breached,
+    EventKind.DEADLINE_WARNING: _no_change,
+    EventKind.AUTO_CLOSE_WARNED: _no_change,
 }
 
 

@@ -25,6 +25,15 @@ class EventKind(enum.StrEnum):
     RESOLUTION_ACCEPTED = "resolution_accepted"
     CASE_CLOSED = "case_closed"
     TICKET_RATED = "ticket_rated"
+    CASE_ESCALATED = "case_escalated"
+    """The case went to the platform; the payload has the reference, the reason and, for a missed
+    deadline, the clock. The actor is who escalated it (``system`` for the automatic rules)."""
+    SAFETY_ISSUE_FLAGGED = "safety_issue_flagged"
+    POLICY_DISPUTED = "policy_disputed"
+    CLOCK_BREACHED = "clock_breached"
+    """A sweep recorded that an SLA clock missed its deadline (payload: clock, cycle, deadline)."""
+    DEADLINE_WARNING = "deadline_warning"
+    AUTO_CLOSE_WARNED = "auto_close_warned"
 
 
 @attrs.frozen(hash=False)

@@ -32,6 +32,10 @@ GUARDS: dict[str, Guard] = {
     "by_reviewer": lambda role, policy: role in (Role.PLATFORM, Role.SYSTEM),
     "may_close_complaint": lambda role, policy: role in policy.complaint_closers,
     "may_close_ticket": lambda role, policy: role in policy.ticket_closers,
+    "by_system": lambda role, policy: role is Role.SYSTEM,
+    "may_escalate": lambda role, policy: role in policy.sla.escalators,
+    "by_party": lambda role, policy: role in (Role.CUSTOMER, Role.MERCHANT),
+    "may_auto_close": lambda role, policy: role is Role.SYSTEM and policy.sla.auto_close_after is not None,
 }
 """Guard name -> predicate of ``(role, policy)``. Lifecycles name guards only from this table."""
 
@@ -59,6 +63,18 @@ class _Guards:
 
     def may_close_ticket(self, role: Role, policy: Policy) -> bool:
         return GUARDS["may_close_ticket"](role, policy)
+
+    def by_system(self, role: Role, policy: Policy) -> bool:
+        return GUARDS["by_system"](role, policy)
+
+    def may_escalate(self, role: Role, policy: Policy) -> bool:
+        return GUARDS["may_escalate"](role, policy)
+
+    def by_party(self, role: Role, policy: Policy) -> bool:
+        return GUARDS["by_party"](role, policy)
+
+    def may_auto_close(self, role: Role, policy: Policy) -> bool:
+        return GUARDS["may_auto_close"](role, policy)
 
 
 class ComplaintLifecycle(_Guards, StateMachine):
@@ -102,6 +118,29 @@ class ComplaintLifecycle(_Guards, StateMachine):
         | waiting_for_merchant_response.to(closed, cond="may_close_complaint")
         | waiting_for_customer_response.to(closed, cond="may_close_complaint")
     )
+    # Deadlines and escalation (docs/sla.md): escalating records who and why without changing whose
+    # turn it is; the system records missed deadlines and warnings; auto-close needs the policy.
+    escalate = (
+        under_platform_review.to.itself(cond="may_escalate")
+        | waiting_for_merchant_response.to.itself(cond="may_escalate")
+        | waiting_for_customer_response.to.itself(cond="may_escalate")
+    )
+    flag_safety_issue = (
+        under_platform_review.to.itself(cond="by_party")
+        | waiting_for_merchant_response.to.itself(cond="by_party")
+        | waiting_for_customer_response.to.itself(cond="by_party")
+    )
+    dispute_policy = (
+        under_platform_review.to.itself(cond="by_party")
+        | waiting_for_merchant_response.to.itself(cond="by_party")
+        | waiting_for_customer_response.to.itself(cond="by_party")
+    )
+    record_deadline = (
+        under_platform_review.to.itself(cond="by_system")
+        | waiting_for_merchant_response.to.itself(cond="by_system")
+        | waiting_for_customer_response.to.itself(cond="by_system")
+    )
+    auto_close = waiting_for_customer_response.to(closed, cond="may_auto_close")
 
 
 class TicketLifecycle(_Guards, StateMachine):
@@ -126,3 +165,16 @@ class TicketLifecycle(_Guards, StateMachine):
     close = under_merchant_review.to(closed, cond="may_close_ticket") | waiting_for_customer_response.to(
         closed, cond="may_close_ticket"
     )
+    escalate = under_merchant_review.to.itself(cond="may_escalate") | waiting_for_customer_response.to.itself(
+        cond="may_escalate"
+    )
+    flag_safety_issue = under_merchant_review.to.itself(cond="by_party") | waiting_for_customer_response.to.itself(
+        cond="by_party"
+    )
+    dispute_policy = under_merchant_review.to.itself(cond="by_party") | waiting_for_customer_response.to.itself(
+        cond="by_party"
+    )
+    record_deadline = under_merchant_review.to.itself(cond="by_system") | waiting_for_customer_response.to.itself(
+        cond="by_system"
+    )
+    auto_close = waiting_for_customer_response.to(closed, cond="may_auto_close")

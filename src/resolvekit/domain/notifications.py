@@ -16,6 +16,7 @@ from resolvekit._i18n import N_, render
 from resolvekit.domain.actors import Role
 from resolvekit.domain.cases import Case
 from resolvekit.domain.events import CaseEvent, EventKind
+from resolvekit.domain.sla import SLA_EVENTS, sla_params
 
 __all__ = ["Notification", "Recipient", "notifications_for"]
 
@@ -106,6 +107,21 @@ _RULES: dict[EventKind, list[tuple[Role, str, str]]] = {
     EventKind.TICKET_RATED: [
         (_MERCHANT, N_("Ticket {case_id} was rated"), N_("The customer rated the ticket {stars} of 5.")),
     ],
+    EventKind.CASE_ESCALATED: [
+        (_PLATFORM, N_("{kind_label} {case_id} escalated to the platform"), N_("Reason: {reason_label}. Reference {reference}. Follow up within 48 hours.")),
+        (_MERCHANT, N_("{kind_label} {case_id} was escalated"), N_("The {kind_label} about order {order_number} went to the platform ({reason_label}). Reference {reference}.")),
+        (_CUSTOMER, N_("Your {kind_label} {case_id} went to the platform"), N_("The platform team now follows your case ({reason_label}). Reference {reference}.")),
+    ],
+    EventKind.DEADLINE_WARNING: [
+        (_MERCHANT, N_("Respond to {case_id} by {deadline}"), N_("The {clock_label} deadline of the {kind_label} about order {order_number} is {deadline}.")),
+    ],
+    EventKind.CLOCK_BREACHED: [
+        (_MERCHANT, N_("Deadline missed on {case_id}"), N_("The {clock_label} deadline of the {kind_label} about order {order_number} passed at {deadline}.")),
+        (_PLATFORM, N_("Deadline missed on {case_id}"), N_("The {clock_label} deadline passed at {deadline}.")),
+    ],
+    EventKind.AUTO_CLOSE_WARNED: [
+        (_CUSTOMER, N_("{kind_label} {case_id} will close soon"), N_("Without a reply from you, the {kind_label} about order {order_number} closes automatically at {closes_at}.")),
+    ],
 }
 _REPLY_TO_CUSTOMER = (_CUSTOMER, N_("New reply on {case_id}"), N_("{author_label} replied: {body}"))
 _REPLY_TO_MERCHANT = (_MERCHANT, N_("New reply on {case_id}"), N_("{customer_name} replied: {body}"))
@@ -145,6 +161,8 @@ def notifications_for(case: Case, events: Iterable[CaseEvent], channel: str = "e
         for key in ("body", "text", "stars", "description"):
             if key in event.payload:
                 params[key] = event.payload[key]
+        if event.kind in SLA_EVENTS:
+            params.update(sla_params(event.payload))
         for role, subject, body in rules:
             recipient = Recipient(role, _recipient_id(case, role))
             result.append(

@@ -13,6 +13,7 @@ import attrs
 
 from resolvekit._i18n import N_
 from resolvekit.domain.actors import Role
+from resolvekit.domain.sla import SlaPolicy
 from resolvekit.errors import ConfigurationError
 
 __all__ = ["COMPLAINT_REASONS", "Policy"]
@@ -75,6 +76,10 @@ class Policy:
         max_attachments: the most attachments on one message (default 10).
         complaint_reasons: the reasons a customer may choose (DOMAIN section 2: reasons of the
             claims source and categories of the sellers' guide). A host may narrow or extend them.
+        sla: deadlines, SLA clocks, escalation and auto-close (:class:`~resolvekit.domain.sla.SlaPolicy`:
+            24 h first and next response on a 24/7 calendar, 72 h resolution, 48 h inquiry to claim,
+            escalation after 3 rejected offers or 3 days without an answer, no auto-close), each
+            with its documented default.
     """
 
     complaint_closers: frozenset[Role] = attrs.field(default=frozenset({Role.CUSTOMER}), converter=_roles)
@@ -84,3 +89,4 @@ class Policy:
     max_message_length: int = attrs.field(default=5000, validator=_positive)
     max_attachments: int = attrs.field(default=10, validator=_positive)
     complaint_reasons: frozenset[str] = attrs.field(default=COMPLAINT_REASONS, converter=_reasons)
+    sla: SlaPolicy = attrs.field(factory=SlaPolicy, validator=attrs.validators.instance_of(SlaPolicy))

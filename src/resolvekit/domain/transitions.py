@@ -36,6 +36,11 @@ ACTIONS: Mapping[str, str] = {
     "propose_resolution": N_("propose a resolution"),
     "accept_resolution": N_("accept a resolution"),
     "close": N_("close the case"),
+    "escalate": N_("escalate the case to the platform"),
+    "flag_safety_issue": N_("report a safety issue"),
+    "dispute_policy": N_("dispute a policy"),
+    "record_deadline": N_("record a deadline step"),
+    "auto_close": N_("close the case automatically"),
     "rate": N_("rate the ticket"),
 }
 """Event name -> the words error messages use for it."""

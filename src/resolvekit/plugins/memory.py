@@ -7,6 +7,7 @@ the outbox, so code tested on it behaves the same on SQLite or PostgreSQL.
 
 from __future__ import annotations
 
+import heapq
 import threading
 from collections.abc import Sequence
 from datetime import datetime
@@ -17,7 +18,7 @@ from resolvekit.domain.cases import Case
 from resolvekit.domain.events import CaseEvent
 from resolvekit.errors import ConcurrencyConflict
 from resolvekit.hookspecs import hookimpl
-from resolvekit.storage import AppliedCommand, CaseQuery, Commit, OutboxEntry, Page, decode_cursor, encode_cursor
+from resolvekit.storage import AppliedCommand, CaseQuery, Commit, DueCase, OutboxEntry, Page, decode_cursor, encode_cursor
 
 __all__ = ["MemoryStorage", "resolvekit_open_storage"]
 
@@ -31,6 +32,8 @@ class MemoryStorage:
         self._events: dict[str, list[CaseEvent]] = {}
         self._applied: dict[str, AppliedCommand] = {}
         self._outbox: dict[str, OutboxEntry] = {}
+        self._deadlines: dict[str, datetime] = {}
+        self._deadline_heap: list[tuple[datetime, str]] = []  # lazily pruned against _deadlines
 
     def load(self, case_id: str) -> Case | None:
         """The latest snapshot of the case."""
@@ -62,7 +65,30 @@ class MemoryStorage:
                 self._outbox.setdefault(notification.key, OutboxEntry(notification))
             if commit.applied is not None:
                 self._applied[commit.applied.key] = commit.applied
+            if commit.next_deadline is None:
+                self._deadlines.pop(case_id, None)
+            elif self._deadlines.get(case_id) != commit.next_deadline:
+                self._deadlines[case_id] = commit.next_deadline
+                heapq.heappush(self._deadline_heap, (commit.next_deadline, case_id))
         return None
+
+    def due(self, until: datetime, limit: int = 100, *, after: tuple[datetime, str] | None = None) -> Sequence[DueCase]:
+        """Cases whose next deadline is at or before ``until``, by ``(deadline, case id)``, after ``after``.
+
+        Reads only the due part of a heap (stale entries are dropped on the way), so the cost
+        follows what is due, not how many cases are open.
+        """
+        with self._lock:
+            heap, current = self._deadline_heap, self._deadlines
+            live: dict[str, datetime] = {}
+            while heap and heap[0][0] <= until:
+                at, case_id = heapq.heappop(heap)
+                if current.get(case_id) == at:
+                    live[case_id] = at
+            for case_id, at in live.items():
+                heapq.heappush(heap, (at, case_id))
+        rows = sorted((at, case_id) for case_id, at in live.items() if after is None or (at, case_id) > after)
+        return [DueCase(case_id, at) for at, case_id in rows[:limit]]
 
     def applied(self, key: str) -> AppliedCommand | None:
         """The command recorded for an idempotency key."""
