@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from resolvekit.application import CommandResult, DispatchReport, ResolveKit
 from resolvekit.domain.actors import Actor, Role
-from resolvekit.domain.cases import Case, Complaint, Message, Proposal, Rating, Ticket
+from resolvekit.domain.calendars import ALWAYS, BusinessCalendar, DeadlineExplanation
+from resolvekit.domain.cases import Case, Complaint, Escalation, Message, Proposal, Rating, Ticket
 from resolvekit.domain.events import CaseEvent, EventKind
 from resolvekit.domain.notifications import Notification, Recipient
 from resolvekit.domain.policy import Policy
+from resolvekit.domain.sla import ClockPolicy, SlaPolicy
 from resolvekit.domain.templates import CannedResponse
 from resolvekit.domain.values import Attachment, Customer, Order, OrderItem, Store
 from resolvekit.errors import (
@@ -26,6 +28,7 @@ from resolvekit.errors import (
     ConfigurationError,
     IdempotencyKeyReused,
     InvalidTransition,
+    NotDue,
     NotFound,
     OrderNotFound,
     PermissionDenied,
@@ -43,24 +46,30 @@ __version__ = "0.1.0.dev0"
 """The installed version of resolvekit (PEP 440)."""
 
 __all__ = [
+    "ALWAYS",
     "Actor",
     "Attachment",
+    "BusinessCalendar",
     "CannedResponse",
     "Case",
     "CaseClosed",
     "CaseEvent",
     "CaseNotFound",
     "CaseQuery",
+    "ClockPolicy",
     "CommandResult",
     "Complaint",
     "ComplaintLifecycle",
     "ConcurrencyConflict",
     "ConfigurationError",
     "Customer",
+    "DeadlineExplanation",
     "DispatchReport",
     "EventKind",
+    "Escalation",
     "IdempotencyKeyReused",
     "InvalidTransition",
+    "NotDue",
     "Message",
     "NotFound",
     "Notification",
@@ -76,6 +85,7 @@ __all__ = [
     "ResolveKit",
     "ResolveKitError",
     "Role",
+    "SlaPolicy",
     "StorageError",
     "Store",
     "Ticket",
