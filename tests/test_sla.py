@@ -609,3 +609,77 @@ def test_sweeping_twice_changes_nothing(customer: Customer, order: Order, script
 def test_sweep_command_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sweep", "--storage", "memory://"]) == 0
     assert "0 cases examined" in capsys.readouterr().out
+
+
+# -- durable backends: the deadline index and concurrent sweeps ------------------------------------
+
+
+def _durable_urls(tmp_path: Any, request: pytest.FixtureRequest, backend: str) -> str:
+    try:
+        if backend == "sqlite":
+            import resolvekit.plugins.sqlite  # noqa: F401
+        else:
+            import resolvekit.plugins.postgres  # noqa: F401
+    except ImportError:
+        pytest.skip(f"the {backend} backend is not available")
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'sla.db'}"
+    conninfo, schema = request.getfixturevalue("postgres_schema")
+    return f"{conninfo}{'&' if '?' in conninfo else '?'}schema={schema}"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_two_applications_on_one_database_sweep_each_case_once(
+    backend: str, tmp_path: Any, request: pytest.FixtureRequest, customer: Customer, order: Order
+) -> None:
+    url = _durable_urls(tmp_path, request, backend)
+    clock = ManualClock(T)
+    first = ResolveKit(storage=url, clock=clock)
+    second = ResolveKit(storage=url, clock=clock)
+    try:
+        tickets = [_ticket(first, customer, order).case.id for _ in range(12)]
+        quiet = _complaint(first, customer, order)
+        clock.advance(hours=47)
+        late = _complaint(first, customer, order, review=True)  # reviewed now: not due for 24 h
+        clock.advance(hours=2)
+        barrier = threading.Barrier(2)
+        reports: list[Any] = []
+
+        def run(kit: ResolveKit) -> None:
+            barrier.wait()
+            reports.append(kit.sweep())
+
+        threads = [threading.Thread(target=run, args=(kit,)) for kit in (first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(reports) == 2 and not any(r.errors for r in reports)
+        for ticket in tickets:
+            kinds = _kinds(first, ticket)
+            assert kinds.count("case_escalated") == 1 and kinds.count("clock_breached") == 2
+        assert "clock_breached" in _kinds(first, quiet)
+        assert "clock_breached" not in _kinds(first, late)
+        assert first.sweep().steps == () and second.sweep().steps == ()
+        due_soon = {item.case_id for item in second.due(horizon=timedelta(hours=24))}
+        assert late in due_soon
+    finally:
+        first.storage.close()
+        second.storage.close()
+
+
+def test_a_backend_without_a_deadline_index_refuses_to_sweep(sla_clock: ManualClock) -> None:
+    class NoIndex:
+        def __init__(self) -> None:
+            self._inner = MemoryStorage()
+
+        def __getattr__(self, name: str) -> Any:
+            if name == "due":
+                raise AttributeError(name)
+            return getattr(self._inner, name)
+
+    app = ResolveKit(storage=NoIndex(), clock=sla_clock)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="deadline index"):
+        app.sweep()
+    with pytest.raises(ConfigurationError, match="deadline index"):
+        app.due()

@@ -31,7 +31,7 @@ from resolvekit.domain.sla import Action, SlaState, agenda, annotate, due_action
 from resolvekit.domain.values import utc
 from resolvekit._i18n import N_
 from resolvekit.errors import ConcurrencyConflict, ConfigurationError, NotDue, ResolveKitError, ValidationError
-from resolvekit.storage import DueCase, Storage
+from resolvekit.storage import DeadlineIndex, DueCase, Storage
 
 if TYPE_CHECKING:
     from resolvekit.application import CommandResult
@@ -127,8 +127,7 @@ class SweepReport:
 
 def _due_cases(storage: Storage, until: datetime, limit: int, batch: int = 200) -> Callable[[], Sequence[DueCase]]:
     """Pages of ``storage.due`` (keyset paging on ``(deadline, case id)``), ``limit`` rows in all."""
-    read: Callable[..., Sequence[DueCase]] | None = getattr(storage, "due", None)
-    if read is None:
+    if not isinstance(storage, DeadlineIndex):
         raise ConfigurationError(
             N_("The storage backend {backend} keeps no deadline index (no 'due' method); SLA sweeps need one."),
             backend=type(storage).__name__,
@@ -139,7 +138,7 @@ def _due_cases(storage: Storage, until: datetime, limit: int, batch: int = 200) 
     def next_page() -> Sequence[DueCase]:
         if left[0] <= 0:
             return ()
-        rows = read(until, min(batch, left[0]), after=state["after"])
+        rows = storage.due(until, min(batch, left[0]), after=state["after"])
         left[0] -= len(rows)
         if rows:
             state["after"] = (rows[-1].next_deadline, rows[-1].case_id)

@@ -24,6 +24,7 @@ __all__ = [
     "AppliedCommand",
     "CaseQuery",
     "Commit",
+    "DeadlineIndex",
     "DueCase",
     "OutboxEntry",
     "Page",
@@ -166,6 +167,25 @@ class Storage(Protocol):
 
     def close(self) -> None:
         """Release connections and files."""
+
+
+@runtime_checkable
+class DeadlineIndex(Protocol):
+    """The deadline index a backend keeps for SLA sweeps (every built-in backend has it).
+
+    A backend stores each commit's ``next_deadline`` with the case's snapshot, in the same
+    transaction, indexed by ``(next_deadline, case id)``; :meth:`due` reads that index, so a sweep's
+    cost follows what is due, not how many cases are open. A backend without it still stores cases;
+    only :meth:`ResolveKit.due <resolvekit.sla_service.SlaCommands.due>` and
+    :meth:`ResolveKit.sweep <resolvekit.sla_service.SlaCommands.sweep>` refuse to run on it.
+    """
+
+    def due(self, until: datetime, limit: int = 100, *, after: tuple[datetime, str] | None = None) -> Sequence[DueCase]:
+        """Cases whose stored next deadline is at or before ``until``, ordered by ``(deadline, case id)``.
+
+        At most ``limit`` rows, each strictly after the ``(deadline, case id)`` pair ``after`` when
+        given (keyset paging). A case whose latest commit had ``next_deadline=None`` is not listed.
+        """
 
 
 def encode_cursor(case: Case) -> str:
