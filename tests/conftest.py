@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -67,3 +70,33 @@ def other_merchant() -> Actor:
 @pytest.fixture
 def platform() -> Actor:
     return Actor.platform("agent-1")
+
+
+# -- PostgreSQL: the server of RESOLVEKIT_TEST_POSTGRES_URL, one throw-away schema per test ----------
+
+POSTGRES_URL = os.environ.get("RESOLVEKIT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The test server's URL; skips (never fails) the test when no server is reachable."""
+    try:
+        import psycopg
+    except ImportError:
+        pytest.skip("psycopg is not installed (pip install 'resolvekit[postgres]')")
+    try:
+        psycopg.connect(POSTGRES_URL, connect_timeout=3).close()
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"no PostgreSQL server reachable at {POSTGRES_URL} (set RESOLVEKIT_TEST_POSTGRES_URL): {exc}")
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def postgres_schema(postgres_url: str) -> Iterator[tuple[str, str]]:
+    """``(conninfo, schema)``: a fresh schema name on the test server, dropped after the test."""
+    import psycopg
+
+    schema = f"rk_test_{secrets.token_hex(6)}"
+    yield postgres_url, schema
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -16,6 +16,10 @@ and how to fix it, and (where it fits) also derives from the matching built-in e
     ├── IdempotencyKeyReused                  the key was used for a different command
     ├── ConfigurationError                    bad policy, plugin or storage configuration
     └── StorageError                          the storage backend failed
+        ├── SchemaError                       not a resolvekit database, or one written by a newer version
+        ├── DatabaseCorrupt                   the database file is damaged or not a database at all
+        ├── DatabaseLocked                    another process held the database longer than the timeout
+        └── DatabaseUnavailable               the database cannot be opened or reached (server gone)
 
 A rejected command changes nothing: errors are raised before anything is written.
 Messages are gettext ids (see :mod:`resolvekit._i18n`); ``str(error)`` is the English text and
@@ -33,6 +37,9 @@ __all__ = [
     "CaseNotFound",
     "ConcurrencyConflict",
     "ConfigurationError",
+    "DatabaseCorrupt",
+    "DatabaseLocked",
+    "DatabaseUnavailable",
     "IdempotencyKeyReused",
     "InvalidTransition",
     "NotDue",
@@ -40,6 +47,7 @@ __all__ = [
     "OrderNotFound",
     "PermissionDenied",
     "ResolveKitError",
+    "SchemaError",
     "StorageError",
     "ValidationError",
 ]
@@ -167,3 +175,56 @@ class StorageError(ResolveKitError):
 
     code = "storage_error"
     default_message = N_("The storage backend failed: {reason}")
+
+
+# -- storage backends (SQLite, PostgreSQL, a host's own) ---------------------------------------------
+
+
+class SchemaError(StorageError):
+    """The database is not a resolvekit database, or its schema is newer than this resolvekit.
+
+    ``params["found"]`` and ``params["supported"]`` give the schema versions when they are known.
+    """
+
+    code = "schema_error"
+    default_message = N_(
+        "{location} holds a resolvekit schema of version {found}, newer than the {supported} this resolvekit "
+        "understands. Upgrade resolvekit, or point the storage URL at another database."
+    )
+
+
+class DatabaseCorrupt(StorageError):
+    """The database file is damaged, or is not a database at all; restore it from a backup."""
+
+    code = "database_corrupt"
+    default_message = N_(
+        "{location} is damaged or is not a database ({reason}). Restore it from a backup, or point the "
+        "storage URL at another file."
+    )
+
+
+class DatabaseLocked(StorageError):
+    """Another process or connection held the database for longer than the busy timeout.
+
+    Nothing was written; the command can be retried (with the same idempotency key).
+    """
+
+    code = "database_locked"
+    default_message = N_(
+        "{location} stayed locked by another connection for more than {timeout} seconds; nothing was written. "
+        "Retry, or raise the timeout in the storage URL (e.g. '?timeout=30')."
+    )
+
+
+class DatabaseUnavailable(StorageError):
+    """The database could not be opened or reached, or the connection broke mid-command.
+
+    A command that was interrupted was rolled back by the database, unless the connection broke while
+    the database was committing it: retry with the same idempotency key to be sure it applies once.
+    """
+
+    code = "database_unavailable"
+    default_message = N_(
+        "{location} is not reachable ({reason}). Check that the database is running and the storage URL is "
+        "right; retry commands with their idempotency key."
+    )

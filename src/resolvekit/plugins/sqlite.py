@@ -1,0 +1,536 @@
+"""SQLite storage (``"sqlite:///resolvekit.sqlite3"``): the embedded default, standard library only.
+
+URLs follow the SQLAlchemy convention:
+
+* ``sqlite:///relative/path.db`` — a file relative to the current directory (three slashes);
+* ``sqlite:////absolute/path.db`` — an absolute path (four slashes);
+* ``sqlite://:memory:`` (or ``sqlite://``) — a private in-memory database, gone with the object.
+
+Options go in the query string: ``timeout`` (seconds to wait for another writer, default 5) and
+``synchronous`` (``full``, the default, makes every commit durable on power loss; ``normal`` keeps
+the database consistent but may lose the last commits on power loss, never on a process crash).
+
+The database runs in WAL mode, so readers never wait for the writer; each command commits inside
+``BEGIN IMMEDIATE``, so two writers serialise on SQLite's lock for the few statements a commit takes,
+and the version check plus the ``(case_id, version)`` primary key make a stale writer fail with
+:class:`~resolvekit.errors.ConcurrencyConflict`. Every thread uses its own connection. The schema
+is created and upgraded here, with its version recorded in ``resolvekit_schema``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any, NoReturn
+from urllib.parse import unquote, urlsplit
+
+from resolvekit._i18n import N_
+from resolvekit.domain.cases import Case
+from resolvekit.domain.events import CaseEvent
+from resolvekit.errors import (
+    ConcurrencyConflict,
+    ConfigurationError,
+    DatabaseCorrupt,
+    DatabaseLocked,
+    DatabaseUnavailable,
+    SchemaError,
+    StorageError,
+)
+from resolvekit.hookspecs import hookimpl
+from resolvekit.plugins._records import (
+    SnapshotCache,
+    check_commit,
+    dumps,
+    event_from_row,
+    from_micros,
+    notification_from_json,
+    notification_json,
+    query_options,
+    to_micros,
+)
+from resolvekit.storage import AppliedCommand, CaseQuery, Commit, DueCase, OutboxEntry, Page, decode_cursor, encode_cursor
+
+__all__ = ["APPLICATION_ID", "MIGRATIONS", "SCHEMA_VERSION", "SQLiteStorage", "parse_url", "resolvekit_open_storage"]
+
+APPLICATION_ID = 0x524B4954
+"""``PRAGMA application_id`` of a resolvekit database (``"RKIT"``), so tools can tell the file apart."""
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # version 1
+    (
+        """CREATE TABLE resolvekit_schema (
+            version INTEGER PRIMARY KEY,
+            applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        )""",
+        """CREATE TABLE events (
+            case_id TEXT NOT NULL,
+            version INTEGER NOT NULL CHECK (version >= 1),
+            kind TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            payload TEXT NOT NULL,
+            PRIMARY KEY (case_id, version)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE cases (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            store_id TEXT NOT NULL,
+            customer_id TEXT NOT NULL,
+            order_id TEXT,
+            status TEXT NOT NULL,
+            opened_at INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            next_deadline INTEGER,
+            snapshot TEXT NOT NULL
+        )""",
+        "CREATE INDEX cases_store_status_opened ON cases (store_id, status, opened_at, id)",
+        "CREATE INDEX cases_store_opened ON cases (store_id, opened_at, id)",
+        "CREATE INDEX cases_customer_opened ON cases (customer_id, opened_at, id)",
+        "CREATE INDEX cases_order ON cases (order_id) WHERE order_id IS NOT NULL",
+        "CREATE INDEX cases_opened ON cases (opened_at, id)",
+        "CREATE INDEX cases_due ON cases (next_deadline, id) WHERE next_deadline IS NOT NULL",
+        """CREATE TABLE applied_commands (
+            key TEXT PRIMARY KEY,
+            fingerprint TEXT NOT NULL,
+            case_id TEXT NOT NULL,
+            first_version INTEGER NOT NULL,
+            last_version INTEGER NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE TABLE outbox (
+            key TEXT PRIMARY KEY,
+            case_id TEXT NOT NULL,
+            notification TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL DEFAULT -9223372036854775808,
+            last_error TEXT,
+            delivered_at INTEGER
+        )""",
+        "CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE delivered_at IS NULL",
+        "CREATE INDEX outbox_case ON outbox (case_id)",
+    ),
+)
+"""The schema, one tuple of statements per version; ``MIGRATIONS[n - 1]`` upgrades version n-1 to n.
+
+Append to it, never edit a released entry: a database records the versions it went through.
+"""
+
+SCHEMA_VERSION = len(MIGRATIONS)
+"""The schema version this resolvekit writes; a database with a higher one is refused."""
+
+_SYNCHRONOUS = {"off": "OFF", "normal": "NORMAL", "full": "FULL", "extra": "EXTRA"}
+
+_LOAD = "SELECT snapshot FROM cases WHERE id = ?"
+_EVENTS = "SELECT case_id, version, kind, actor, at, payload FROM events WHERE case_id = ? AND version > ? AND version <= ? ORDER BY version"
+_APPLIED = "SELECT key, fingerprint, case_id, first_version, last_version FROM applied_commands WHERE key = ?"
+_INSERT_CASE = (
+    "INSERT INTO cases (id, kind, store_id, customer_id, order_id, status, opened_at, version, next_deadline, snapshot) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_UPDATE_CASE = (
+    "UPDATE cases SET store_id = ?, customer_id = ?, order_id = ?, status = ?, version = ?, next_deadline = ?, "
+    "snapshot = ? WHERE id = ? AND version = ?"
+)
+_VERSION = "SELECT version FROM cases WHERE id = ?"
+_INSERT_EVENT = "INSERT INTO events (case_id, version, kind, actor, at, payload) VALUES (?, ?, ?, ?, ?, ?)"
+_INSERT_OUTBOX = "INSERT OR IGNORE INTO outbox (key, case_id, notification) VALUES (?, ?, ?)"
+_INSERT_APPLIED = (
+    "INSERT INTO applied_commands (key, fingerprint, case_id, first_version, last_version) VALUES (?, ?, ?, ?, ?)"
+)
+_DUE = "SELECT id, next_deadline FROM cases WHERE next_deadline <= ? ORDER BY next_deadline, id LIMIT ?"
+_DUE_AFTER = (
+    "SELECT id, next_deadline FROM cases WHERE next_deadline <= ? AND (next_deadline, id) > (?, ?) "
+    "ORDER BY next_deadline, id LIMIT ?"
+)
+_OUTBOX_COLUMNS = "notification, attempts, next_attempt_at, last_error, delivered_at"
+_PENDING = (
+    f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? "
+    "ORDER BY next_attempt_at, rowid LIMIT ?"
+)
+_OUTBOX = f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE case_id = ? ORDER BY rowid"
+_DELIVERED = "UPDATE outbox SET attempts = attempts + 1, delivered_at = ?, last_error = NULL WHERE key = ?"
+_FAILED = "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE key = ?"
+_MAX_INT = 2**63 - 1
+_NEVER = -(2**63)  # next_attempt_at of an entry never attempted: due at any time
+
+
+def parse_url(url: str) -> tuple[str, dict[str, Any]]:
+    """The database path (``":memory:"`` for an in-memory one) and the options of a ``sqlite:`` URL."""
+    parts = urlsplit(url)
+    if parts.scheme != "sqlite":
+        raise ConfigurationError(N_("{url!r} is not a sqlite: storage URL."), url=url)
+    if parts.netloc in ("", ":memory:") and parts.path in ("", "/", "/:memory:"):
+        path = ":memory:"
+    elif parts.netloc:
+        raise ConfigurationError(
+            N_(
+                "The storage URL {url!r} names a host; SQLite URLs look like 'sqlite:///relative/file.db' or "
+                "'sqlite:////absolute/file.db'."
+            ),
+            url=url,
+        )
+    else:
+        path = unquote(parts.path[1:])
+    options = query_options(
+        parts.query,
+        {"timeout": float, "synchronous": lambda v: _SYNCHRONOUS[v.lower()] if v.lower() in _SYNCHRONOUS else _bad(v)},
+        url,
+    )
+    return path, options
+
+
+def _bad(value: str) -> NoReturn:
+    raise ValueError(value)
+
+
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+class SQLiteStorage:
+    """A :class:`~resolvekit.storage.Storage` in one SQLite database file.
+
+    Args:
+        path: the database file (created if missing), or ``":memory:"``.
+        timeout: seconds a writer waits for another writer before
+            :class:`~resolvekit.errors.DatabaseLocked` (SQLite's busy timeout).
+        synchronous: SQLite's ``synchronous`` setting in WAL mode (``"FULL"`` by default: every
+            commit survives a power loss).
+
+    Opening creates the schema in a new (or empty) file and upgrades an older one; a file that is
+    not a resolvekit database, is damaged, or was written by a newer schema is refused with a
+    :class:`~resolvekit.errors.StorageError` subclass.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] = "resolvekit.sqlite3", *, timeout: float = 5.0, synchronous: str = "FULL") -> None:
+        self.path = os.fspath(path)
+        self.timeout = timeout
+        self.synchronous = synchronous.upper()
+        if self.synchronous not in _SYNCHRONOUS.values():
+            raise ConfigurationError(N_("SQLite synchronous must be one of off, normal, full, extra; got {value!r}."), value=synchronous)
+        self.location = "the in-memory SQLite database" if self.path == ":memory:" else f"SQLite database {self.path!r}"
+        self._memory = self.path == ":memory:"
+        self._guard: threading.RLock | _NoLock = threading.RLock() if self._memory else _NoLock()
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        self._closed = False
+        self._snapshots = SnapshotCache()
+        with self._translate():
+            conn = self._connect()
+            try:
+                self._schema_version(conn)  # refuse a foreign, damaged or newer file before changing it
+                self._configure(conn)
+                self._prepare_schema(conn)
+            except BaseException:
+                conn.close()
+                raise
+            self._connections.append(conn)
+            self._local.conn = conn
+
+    # -- connections and errors -------------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        if self._closed:
+            raise StorageError(reason=f"{self.location} was closed; open a new storage")
+        if self._memory and self._connections:
+            conn = self._connections[0]  # one shared connection: a second would be another database
+        else:
+            conn = self._open()
+            with self._connections_lock:
+                self._connections.append(conn)
+        self._local.conn = conn
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        if not self._memory:
+            folder = os.path.dirname(os.path.abspath(self.path))
+            if not os.path.isdir(folder):
+                raise DatabaseUnavailable(location=self.location, reason=f"the folder {folder!r} does not exist")
+        return sqlite3.connect(
+            self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False, cached_statements=256
+        )
+
+    def _configure(self, conn: sqlite3.Connection) -> None:
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode != "wal" and not self._memory:
+            raise DatabaseUnavailable(location=self.location, reason=f"cannot switch to WAL mode (got {mode!r})")
+        conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+
+    def _open(self) -> sqlite3.Connection:
+        conn = self._connect()
+        try:
+            self._configure(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    @contextlib.contextmanager
+    def _translate(self) -> Iterator[None]:
+        """Turn the driver's exceptions into resolvekit's storage errors."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise self._error(exc) from exc
+
+    def _error(self, exc: sqlite3.Error) -> StorageError:
+        text = str(exc)
+        lowered = text.lower()
+        if "locked" in lowered or "busy" in lowered:
+            return DatabaseLocked(location=self.location, timeout=self.timeout)
+        if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
+            return DatabaseCorrupt(location=self.location, reason=text)
+        if "unable to open" in lowered or "disk i/o" in lowered or "readonly" in lowered:
+            return DatabaseUnavailable(location=self.location, reason=text)
+        return StorageError(reason=f"{self.location}: {text}")
+
+    # -- schema -----------------------------------------------------------------------------------
+
+    def _prepare_schema(self, conn: sqlite3.Connection) -> None:
+        found = self._schema_version(conn)
+        if found == SCHEMA_VERSION:
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            found = self._schema_version(conn)  # another process may have just created it
+            for version in range(found + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS[version - 1]:
+                    conn.execute(statement)
+                conn.execute("INSERT INTO resolvekit_schema (version) VALUES (?)", (version,))
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def _schema_version(self, conn: sqlite3.Connection) -> int:
+        """The recorded schema version (0 for an empty file); refuses foreign and newer databases."""
+        application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if application_id not in (0, APPLICATION_ID) or (tables and "resolvekit_schema" not in tables):
+            raise SchemaError(
+                N_(
+                    "{location} is not a resolvekit database (it holds other tables: {tables}). Point the storage "
+                    "URL at a new file or at an existing resolvekit database."
+                ),
+                location=self.location,
+                tables=", ".join(sorted(tables)[:5]) or "none",
+            )
+        if not tables:
+            return 0
+        found = conn.execute("SELECT max(version) FROM resolvekit_schema").fetchone()[0] or 0
+        if found > SCHEMA_VERSION:
+            raise SchemaError(location=self.location, found=found, supported=SCHEMA_VERSION)
+        return int(found)
+
+    def schema_version(self) -> int:
+        """The schema version recorded in the database."""
+        with self._guard, self._translate():
+            return self._schema_version(self._connection())
+
+    # -- the Storage protocol ---------------------------------------------------------------------
+
+    def load(self, case_id: str) -> Case | None:
+        """The latest snapshot of the case."""
+        with self._guard, self._translate():
+            row = self._connection().execute(_LOAD, (case_id,)).fetchone()
+        if row is None:
+            return None
+        return self._snapshots.decode(case_id, row[0], lambda: self.events(case_id))
+
+    def events(self, case_id: str, *, after_version: int = 0, up_to_version: int | None = None) -> list[CaseEvent]:
+        """The case's events in ``(after_version, up_to_version]``, oldest first."""
+        upper = _MAX_INT if up_to_version is None else up_to_version
+        with self._guard, self._translate():
+            rows = self._connection().execute(_EVENTS, (case_id, after_version, upper)).fetchall()
+        return [event_from_row(c, v, k, a, from_micros(at), p) for c, v, k, a, at, p in rows]
+
+    def commit(self, commit: Commit) -> AppliedCommand | None:
+        """Write the command in one ``BEGIN IMMEDIATE`` transaction (see the Storage rules)."""
+        check_commit(commit)
+        case = commit.case
+        case_id = case.id
+        expected = commit.expected_version
+        snapshot = self._snapshots.encode(case)
+        events = [
+            (case_id, e.version, e.kind.value, dumps(e.actor.to_dict()), to_micros(e.at), dumps(dict(e.payload)))
+            for e in commit.events
+        ]
+        outbox = [(n.key, n.case_id, notification_json(n)) for n in commit.notifications]
+        applied = commit.applied
+        deadline = None if commit.next_deadline is None else to_micros(commit.next_deadline)
+        with self._guard, self._translate():
+            conn = self._connection()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if applied is not None:
+                    row = conn.execute(_APPLIED, (applied.key,)).fetchone()
+                    if row is not None:
+                        conn.execute("ROLLBACK")
+                        return AppliedCommand(*row)
+                if expected == 0:
+                    try:
+                        conn.execute(
+                            _INSERT_CASE,
+                            (case_id, case.kind, case.store_id, case.customer_id, case.order_id, case.status,
+                             to_micros(case.opened_at), case.version, deadline, snapshot),
+                        )
+                        written = 1
+                    except sqlite3.IntegrityError:
+                        written = 0
+                else:
+                    written = conn.execute(
+                        _UPDATE_CASE,
+                        (case.store_id, case.customer_id, case.order_id, case.status, case.version, deadline, snapshot,
+                         case_id, expected),
+                    ).rowcount
+                if written != 1:
+                    row = conn.execute(_VERSION, (case_id,)).fetchone()
+                    conn.execute("ROLLBACK")
+                    raise ConcurrencyConflict(case_id=case_id, expected=expected, actual=0 if row is None else row[0])
+                conn.executemany(_INSERT_EVENT, events)
+                if outbox:
+                    conn.executemany(_INSERT_OUTBOX, outbox)
+                if applied is not None:
+                    conn.execute(
+                        _INSERT_APPLIED,
+                        (applied.key, applied.fingerprint, applied.case_id, applied.first_version, applied.last_version),
+                    )
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        self._snapshots.put(case_id, snapshot, case)
+        return None
+
+    def applied(self, key: str) -> AppliedCommand | None:
+        """The command recorded for an idempotency key."""
+        with self._guard, self._translate():
+            row = self._connection().execute(_APPLIED, (key,)).fetchone()
+        return None if row is None else AppliedCommand(*row)
+
+    def query(self, query: CaseQuery) -> Page:
+        """Filter and page the cases in SQL (newest first, keyset paging on ``(opened_at, id)``)."""
+        where: list[str] = []
+        params: list[Any] = []
+        for column, value in (
+            ("store_id", query.store_id),
+            ("customer_id", query.customer_id),
+            ("kind", query.kind),
+            ("order_id", query.order_id),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if query.statuses is not None:
+            statuses = sorted(query.statuses)
+            where.append(f"status IN ({', '.join('?' * len(statuses))})")
+            params.extend(statuses)
+        if query.opened_from is not None:
+            where.append("opened_at >= ?")
+            params.append(to_micros(query.opened_from))
+        if query.opened_before is not None:
+            where.append("opened_at < ?")
+            params.append(to_micros(query.opened_before))
+        if query.after:
+            at, after_id = decode_cursor(query.after)
+            where.append("(opened_at, id) < (?, ?)")
+            params.extend((to_micros(at), after_id))
+        sql = "SELECT id, snapshot FROM cases"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY opened_at DESC, id DESC LIMIT ?"
+        params.append(query.limit + 1)
+        with self._guard, self._translate():
+            rows = self._connection().execute(sql, params).fetchall()
+        more = len(rows) > query.limit
+        items = tuple(
+            self._snapshots.decode(case_id, text, functools.partial(self.events, case_id)) for case_id, text in rows[: query.limit]
+        )
+        return Page(items, encode_cursor(items[-1]) if more else None)
+
+    def due(self, until: datetime, limit: int = 100, *, after: tuple[datetime, str] | None = None) -> Sequence[DueCase]:
+        """Cases whose next SLA deadline is at or before ``until``, by ``(deadline, case id)``, after ``after``."""
+        sql = _DUE
+        params: tuple[Any, ...] = (to_micros(until), limit)
+        if after is not None:
+            sql, params = _DUE_AFTER, (to_micros(until), to_micros(after[0]), after[1], limit)
+        with self._guard, self._translate():
+            rows = self._connection().execute(sql, params).fetchall()
+        return [DueCase(case_id, from_micros(at)) for case_id, at in rows]
+
+    def pending_notifications(self, now: datetime, limit: int = 100) -> Sequence[OutboxEntry]:
+        """Undelivered entries due at ``now``, oldest due first."""
+        with self._guard, self._translate():
+            rows = self._connection().execute(_PENDING, (to_micros(now), limit)).fetchall()
+        return [_outbox_entry(row) for row in rows]
+
+    def mark_delivered(self, key: str, at: datetime) -> None:
+        """Record a delivery."""
+        self._write(_DELIVERED, (to_micros(at), key))
+
+    def mark_failed(self, key: str, error: str, retry_at: datetime) -> None:
+        """Record a failed attempt and when to retry."""
+        self._write(_FAILED, (error, to_micros(retry_at), key))
+
+    def outbox(self, case_id: str) -> Sequence[OutboxEntry]:
+        """Every outbox entry of the case, in the order they were written."""
+        with self._guard, self._translate():
+            rows = self._connection().execute(_OUTBOX, (case_id,)).fetchall()
+        return [_outbox_entry(row) for row in rows]
+
+    def close(self) -> None:
+        """Close every connection this storage opened (from any thread)."""
+        self._closed = True
+        with self._connections_lock:
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+        self._local = threading.local()
+        self._snapshots.clear()
+
+    def _write(self, sql: str, params: tuple[Any, ...]) -> None:
+        with self._guard, self._translate():
+            self._connection().execute(sql, params)
+
+    def __repr__(self) -> str:
+        return f"SQLiteStorage({self.path!r})"
+
+
+def _outbox_entry(row: tuple[str, int, int, str | None, int | None]) -> OutboxEntry:
+    notification, attempts, next_attempt_at, last_error, delivered_at = row
+    return OutboxEntry(
+        notification_from_json(notification),
+        attempts,
+        None if next_attempt_at == _NEVER else from_micros(next_attempt_at),
+        last_error,
+        None if delivered_at is None else from_micros(delivered_at),
+    )
+
+
+def open_sqlite(url: str) -> SQLiteStorage:
+    """Open the SQLite storage a ``sqlite:`` URL names."""
+    path, options = parse_url(url)
+    return SQLiteStorage(path, **options)
+
+
+@hookimpl
+def resolvekit_open_storage(url: str) -> SQLiteStorage | None:
+    """Open SQLite storage for ``sqlite:`` URLs."""
+    return open_sqlite(url) if url.split(":", 1)[0] == "sqlite" else None
+
