@@ -64,8 +64,10 @@ class ResolveKit(SlaCommands):
     """The resolvekit application: create one per process (or per test) and keep it.
 
     Args:
-        storage: a storage URL handled by a plugin (``"memory://"``), or a ready
-            :class:`~resolvekit.storage.Storage` object.
+        storage: a storage URL handled by a plugin, or a ready :class:`~resolvekit.storage.Storage`
+            object. The default, ``"sqlite:///resolvekit.sqlite3"``, is a SQLite file in the current
+            directory; ``"memory://"`` keeps nothing, ``"postgresql://..."`` suits several processes
+            or servers (see ``docs/storage.md``).
         policy: the platform's rules (:class:`~resolvekit.Policy`); defaults follow ``DOMAIN.md``.
         plugins: plugin objects or modules to register after the entry-point plugins.
         clock: a callable returning the current aware UTC time; overrides any clock plugin.
@@ -90,7 +92,7 @@ class ResolveKit(SlaCommands):
     def __init__(
         self,
         *,
-        storage: str | Storage = "memory://",
+        storage: str | Storage = "sqlite:///resolvekit.sqlite3",
         policy: Policy | None = None,
         plugins: Iterable[object] = (),
         clock: Callable[[], datetime] | None = None,

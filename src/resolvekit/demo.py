@@ -5,6 +5,8 @@ Run it with ``resolvekit demo`` (or ``python -m resolvekit demo``).
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -41,8 +43,17 @@ def _describe(event: CaseEvent) -> str:
     return f"  v{event.version:<2} {event.at:%Y-%m-%d %H:%M} {who:<22} {event.kind.value}{extra}{status}  {detail}"
 
 
-def run(storage: str = "memory://", print_: Callable[[str], None] = print) -> ResolveKit:
-    """Walk through the demo on ``storage`` and return the application (for inspection)."""
+def run(storage: str | None = None, print_: Callable[[str], None] = print) -> ResolveKit:
+    """Walk through the demo on ``storage`` and return the application (for inspection).
+
+    By default the demo runs on the embedded default backend, SQLite, in a new file in the system's
+    temporary folder (its URL is printed first, so the database can be inspected afterwards).
+    """
+    if storage is None:
+        folder = tempfile.mkdtemp(prefix="resolvekit-demo-")
+        storage = f"sqlite:///{os.path.join(folder, 'demo.sqlite3')}"
+        print_(f"Storage: {storage} (a new SQLite database for this run; choose another with --storage)")
+        print_("")
     notifier = RecordingNotifier()
     rk = ResolveKit(
         storage=storage,
