@@ -51,6 +51,7 @@ _US = timedelta(microseconds=1)
 _DAY_S = 86_400
 _AVG_YEAR_US = 31_556_952_000_000  # 365.2425 days
 _MAX_EMPTY_YEARS = 5
+_ZERO = timedelta(0)
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """Weekday names accepted in business hours (Monday first, as :meth:`datetime.date.weekday`)."""
@@ -464,22 +465,29 @@ class BusinessCalendar:
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
         """``start`` plus ``duration`` of working time (see :class:`Calendar`)."""
-        if not isinstance(start, datetime) or start.tzinfo is None:
+        if start.__class__ is not datetime or start.tzinfo is None:
             start = utc(start, "start")
-        remaining = _duration(duration)
+        if duration.__class__ is not timedelta or duration < _ZERO:
+            _duration(duration)
+        remaining = duration // _US
         if remaining == 0:
             return start.astimezone(UTC)
-        us = _us(start)
-        year = self._year_at(us)
+        us = (start - _EPOCH) // _US
+        years = self._caches.years
+        year = 1970 + us // _AVG_YEAR_US
+        block = years.get(year) or self._year(year)
+        if not block.lo <= us < block.hi:
+            year = self._year_at(us)
+            block = self._year(year)
         empty = 0
         while True:
-            block = self._year(year)
-            i = bisect_right(block.ends, us)
-            if i < len(block.starts):
+            ends = block.ends
+            i = bisect_right(ends, us)
+            if i < len(ends):
                 target = block.before[i] + max(0, us - block.starts[i]) + remaining
                 if target <= block.total:
                     j = bisect_left(block.through, target, lo=i)
-                    return _at(block.starts[j] + target - block.before[j])
+                    return _EPOCH + timedelta(microseconds=block.starts[j] + target - block.before[j])
                 remaining = target - block.total
             empty = empty + 1 if block.total == 0 else 0
             if empty > _MAX_EMPTY_YEARS:
@@ -491,6 +499,7 @@ class BusinessCalendar:
                 )
             year += 1
             us = block.hi
+            block = self._year(year)
 
     def working_time_between(self, a: datetime, b: datetime) -> timedelta:
         """Working time in ``[a, b)`` (negative when ``b < a``)."""

@@ -25,9 +25,6 @@ from resolvekit.errors import NotDue, PermissionDenied, ValidationError
 
 __all__ = ["dispute_policy", "escalate", "flag_safety_issue", "run_action"]
 
-_MAX_TEXT = 5000
-
-
 def _text(value: object, field: str, policy: Policy, *, optional: bool = False) -> str | None:
     if value is None and optional:
         return None
