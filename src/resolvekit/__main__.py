@@ -23,7 +23,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     dispatch.add_argument("--loop", action="store_true", help="keep running, waiting --interval seconds when idle")
     dispatch.add_argument("--interval", type=float, default=5.0, help="seconds between idle polls with --loop (default: %(default)s)")
     sweep = sub.add_parser("sweep", help="take the SLA steps that are due: warnings, breaches, escalations, auto-closes")
-    sweep.add_argument("--storage", required=True, help="storage URL of the application's database")
+    sweep.add_argument("--storage", default="sqlite:///resolvekit.sqlite3", help="storage URL (default: %(default)s)")
     sweep.add_argument("--limit", type=int, default=500, help="most cases to act on in this run (default: %(default)s)")
     args = parser.parse_args(argv)
 
