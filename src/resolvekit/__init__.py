@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 from resolvekit.application import CommandResult, DispatchReport, ResolveKit
 from resolvekit.domain.actors import Actor, Role
 from resolvekit.domain.calendars import ALWAYS, BusinessCalendar, DeadlineExplanation
-from resolvekit.domain.cases import Case, Complaint, Escalation, Message, Proposal, Rating, Ticket
+from resolvekit.domain.cases import Case, Complaint, Escalation, Message, Rating, Ticket
 from resolvekit.domain.events import CaseEvent, EventKind
+from resolvekit.domain.money import Money
 from resolvekit.domain.notifications import Notification, Recipient
+from resolvekit.domain.offers import ExecutionRequest, Offer, OfferKind, OfferPolicy
 from resolvekit.domain.policy import Policy
 from resolvekit.domain.sla import ClockPolicy, SlaPolicy
 from resolvekit.domain.templates import CannedResponse
@@ -26,21 +28,30 @@ from resolvekit.errors import (
     CaseNotFound,
     ConcurrencyConflict,
     ConfigurationError,
+    CurrencyMismatch,
     IdempotencyKeyReused,
+    InvalidAmount,
+    InvalidShare,
     InvalidTransition,
     NotDue,
     NotFound,
+    OfferExpired,
+    OfferLimitReached,
+    OfferNotFound,
+    OfferNotOpen,
     OrderNotFound,
+    OverRefund,
     PermissionDenied,
     ResolveKitError,
     StorageError,
     ValidationError,
 )
 from resolvekit.hookspecs import hookimpl
+from resolvekit.offer_service import ExecutionReport
 from resolvekit.storage import CaseQuery, Page
 
 if _TYPE_CHECKING:
-    from resolvekit.domain.lifecycles import ComplaintLifecycle, TicketLifecycle
+    from resolvekit.domain.lifecycles import ComplaintLifecycle, OfferLifecycle, TicketLifecycle
 
 __version__ = "0.1.0.dev0"
 """The installed version of resolvekit (PEP 440)."""
@@ -62,24 +73,38 @@ __all__ = [
     "ComplaintLifecycle",
     "ConcurrencyConflict",
     "ConfigurationError",
+    "CurrencyMismatch",
     "Customer",
     "DeadlineExplanation",
     "DispatchReport",
-    "EventKind",
     "Escalation",
+    "EventKind",
+    "ExecutionReport",
+    "ExecutionRequest",
     "IdempotencyKeyReused",
+    "InvalidAmount",
+    "InvalidShare",
     "InvalidTransition",
-    "NotDue",
     "Message",
+    "Money",
+    "NotDue",
     "NotFound",
     "Notification",
+    "Offer",
+    "OfferExpired",
+    "OfferKind",
+    "OfferLifecycle",
+    "OfferLimitReached",
+    "OfferNotFound",
+    "OfferNotOpen",
+    "OfferPolicy",
     "Order",
     "OrderItem",
     "OrderNotFound",
+    "OverRefund",
     "Page",
     "PermissionDenied",
     "Policy",
-    "Proposal",
     "Rating",
     "Recipient",
     "ResolveKit",
@@ -98,7 +123,7 @@ __all__ = [
 # The lifecycle classes are declared with python-statemachine, which the command path does not need
 # (it uses the tables compiled from them on first use): they are imported when first asked for, so
 # that `import resolvekit` does not load python-statemachine. Add new lifecycles here, not above.
-_LAZY = {name: "resolvekit.domain.lifecycles" for name in ("ComplaintLifecycle", "TicketLifecycle")}
+_LAZY = {name: "resolvekit.domain.lifecycles" for name in ("ComplaintLifecycle", "OfferLifecycle", "TicketLifecycle")}
 
 
 def __getattr__(name: str) -> object:

@@ -8,7 +8,7 @@ fold them, work out the notifications, and commit all of it at once with the exp
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, cast
 
@@ -19,11 +19,13 @@ from resolvekit.domain.actors import Actor, Role
 from resolvekit.domain.cases import Case, can_see, customer_may_see, fold
 from resolvekit.domain.events import CaseEvent
 from resolvekit.domain.notifications import notifications_for
+from resolvekit.domain.offers import OfferKind, validate_kinds
 from resolvekit.domain.policy import Policy
 from resolvekit.domain.templates import CannedResponse
 from resolvekit.domain.transitions import lifecycle_for
 from resolvekit.domain.values import Attachment, Customer, Order, utc
 from resolvekit.errors import CaseNotFound, ConcurrencyConflict, IdempotencyKeyReused, PermissionDenied
+from resolvekit.offer_service import OfferCommands
 from resolvekit.plugin_host import PluginHost
 from resolvekit.sla_service import SlaCommands, SlaTracker
 from resolvekit.storage import AppliedCommand, CaseQuery, Commit, Page, Storage
@@ -60,7 +62,7 @@ def _new_id(kind: str) -> str:
     return f"{kind[0].upper()}-{os.urandom(8).hex().upper()}"
 
 
-class ResolveKit(SlaCommands):
+class ResolveKit(OfferCommands, SlaCommands):
     """The resolvekit application: create one per process (or per test) and keep it.
 
     Args:
@@ -77,16 +79,21 @@ class ResolveKit(SlaCommands):
             again on the fresh case before :class:`~resolvekit.errors.ConcurrencyConflict` reaches
             the caller (default 0: every conflict is reported).
         id_factory: makes new case ids from the case kind (default: random, not guessable).
-        retry_backoff: the first delay before re-delivering a failed notification (doubles per
-            attempt, at most one day).
+        retry_backoff: the first delay before re-delivering a failed notification, or retrying a
+            failed offer execution (doubles per attempt, at most one day).
+
+    The resolution-offer commands (``propose_offer``, ``accept_offer``, ``execute_offer``...) come
+    from :class:`~resolvekit.offer_service.OfferCommands`; ``offer_kinds`` holds the built-in kinds
+    and those the plugins register. Deadlines, escalation and sweeps (``escalate``,
+    ``flag_safety_issue``, ``dispute_policy``, ``sla``, ``explain_deadline``, ``due``, ``sweep``) come
+    from :class:`~resolvekit.sla_service.SlaCommands`. Self-service intake (``triage``,
+    ``triage_many``, ``request_help``, ``open_inquiry``, ``report_payment_without_order``;
+    ``ticket_types`` and ``triage_rules`` as the plugins registered them) comes from
+    :class:`~resolvekit.self_service.SelfServiceCommands`.
 
     Every command takes the acting :class:`~resolvekit.Actor` first and an optional keyword
     ``idempotency_key``: a retried command with the same key applies once and returns the original
     result.
-
-    Deadlines, escalation and sweeps (``escalate``, ``flag_safety_issue``, ``dispute_policy``,
-    ``sla``, ``explain_deadline``, ``due``, ``sweep``) come from
-    :class:`~resolvekit.sla_service.SlaCommands`.
     """
 
     def __init__(
@@ -106,6 +113,7 @@ class ResolveKit(SlaCommands):
         self.plugins = PluginHost(plugins, entry_points=entry_points, blocked=blocked)
         self.storage: Storage = self.plugins.open_storage(storage) if isinstance(storage, str) else storage
         self._clock = clock if clock is not None else self.plugins.clock()
+        self.offer_kinds: Mapping[str, OfferKind] = validate_kinds(self.plugins.offer_kinds())
         self._conflict_retries = conflict_retries
         self._id_factory = id_factory
         self._retry_backoff = retry_backoff
@@ -327,32 +335,6 @@ class ResolveKit(SlaCommands):
     ) -> CommandResult:
         """The platform's review outcome: the complaint passes to the merchant."""
         return self._command("pass_review", actor, case_id, idempotency_key, commands.pass_review, note)
-
-    def propose_resolution(
-        self, actor: Actor, case_id: str, text: str, *, idempotency_key: str | None = None
-    ) -> CommandResult:
-        """The merchant (or platform) proposes a resolution; the complaint waits for the customer."""
-        return self._command("propose_resolution", actor, case_id, idempotency_key, commands.propose_resolution, text)
-
-    def accept_resolution(
-        self,
-        actor: Actor,
-        case_id: str,
-        proposal_id: str,
-        *,
-        confirmed: bool = False,
-        idempotency_key: str | None = None,
-    ) -> CommandResult:
-        """The customer accepts a proposal after confirming; the complaint closes."""
-        return self._command(
-            "accept_resolution",
-            actor,
-            case_id,
-            idempotency_key,
-            commands.accept_resolution,
-            proposal_id,
-            confirmed=confirmed,
-        )
 
     def close(self, actor: Actor, case_id: str, *, confirmed: bool = False, idempotency_key: str | None = None) -> CommandResult:  # type: ignore[override]
         """Close a case (by default only the customer, after confirming). Closed is final."""

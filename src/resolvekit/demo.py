@@ -14,11 +14,14 @@ from decimal import Decimal
 from resolvekit.application import CommandResult, ResolveKit
 from resolvekit.domain.actors import Actor
 from resolvekit.domain.events import CaseEvent
+from resolvekit.domain.money import Money
+from resolvekit.domain.offers import ExecutionRequest
 from resolvekit.domain.templates import CannedResponse
 from resolvekit.domain.values import Customer, Order, OrderItem
+from resolvekit.hookspecs import hookimpl
 from resolvekit.plugins.recorder import RecordingNotifier
 
-__all__ = ["run"]
+__all__ = ["DemoGateway", "run"]
 
 
 def _ticking_clock(start: datetime, step: timedelta) -> Callable[[], datetime]:
@@ -32,11 +35,29 @@ def _ticking_clock(start: datetime, step: timedelta) -> Callable[[], datetime]:
     return lambda: next(it)
 
 
+class DemoGateway:
+    """A payment gateway stand-in: it "pays" each refund once per idempotency key."""
+
+    def __init__(self) -> None:
+        self.paid: dict[str, str] = {}
+
+    @hookimpl
+    def resolvekit_refund(self, request: ExecutionRequest) -> str:
+        """Pay ``request.amount`` (once per key) and return the gateway's reference."""
+        return self.paid.setdefault(request.idempotency_key, f"pay-{len(self.paid) + 1:04d}")
+
+
 def _describe(event: CaseEvent) -> str:
     p = event.payload
     who = f"{event.actor.role.value}:{event.actor.id}"
     detail = p.get("body") or p.get("text") or p.get("description") or p.get("note") or ""
-    if event.kind == "ticket_rated":
+    if event.kind == "offer_proposed":
+        detail = f"{p['kind']} {p['amount']} {p['currency']}: {p.get('text') or ''}"
+    elif event.kind == "offer_step_done":
+        detail = f"{p['step']} {p['amount'] or ''} {p['currency'] or ''} reference {p['reference']}"
+    elif "offer_id" in p:
+        detail = p["offer_id"] + (f" ({p['reason']})" if p.get("reason") else "")
+    elif event.kind == "ticket_rated":
         detail = f"{p['stars']}/5 {p.get('comment') or ''}".strip()
     extra = " (internal)" if p.get("internal") else ""
     status = f" -> {p['status']}" if "status" in p else ""
@@ -57,7 +78,7 @@ def run(storage: str | None = None, print_: Callable[[str], None] = print) -> Re
     notifier = RecordingNotifier()
     rk = ResolveKit(
         storage=storage,
-        plugins=[notifier],
+        plugins=[notifier, DemoGateway()],
         clock=_ticking_clock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC), timedelta(hours=3)),
     )
     customer = Customer("cust-42", "Noura Al-Harbi", email="noura@example.com")
@@ -95,13 +116,17 @@ def run(storage: str | None = None, print_: Callable[[str], None] = print) -> Re
     cid = opened.case.id
     step("Platform review passes it to the merchant", rk.pass_review(platform, cid, note="Photos attached, valid."))
     proposal = step(
-        "Merchant replies with a compensation proposal",
-        rk.propose_resolution(merchant, cid, "Sorry! We offer a 50 SAR refund, and you keep the kettle."),
+        "Merchant offers a partial refund (50 SAR, keep the kettle)",
+        rk.propose_offer(
+            merchant, cid, "partial_refund", amount=Money("50", "SAR"), text="Sorry! You keep the kettle."
+        ),
     )
     step("Customer replies", rk.reply(buyer, cid, "Could you send a new lid instead?"))
     step("Merchant replies", rk.reply(merchant, cid, "A new lid is not available; the refund offer stands."))
-    proposal_id = proposal.case.proposals[-1].id  # type: ignore[attr-defined]
-    step("Customer accepts and closes after confirming", rk.accept_resolution(buyer, cid, proposal_id, confirmed=True))
+    offer_id = proposal.events[-1].payload["offer_id"]
+    step("Customer accepts the offer and closes after confirming", rk.accept_offer(buyer, cid, offer_id, confirmed=True))
+    execution = rk.execute_pending()
+    print_(f"The host's worker executes accepted offers: {execution.executed} refund paid through the gateway.")
     print_(f"Activity log of complaint {cid}:")
     for event in rk.activity(platform, cid):
         print_(_describe(event))

@@ -5,12 +5,20 @@ and how to fix it, and (where it fits) also derives from the matching built-in e
 
     ResolveKitError
     ├── ValidationError (ValueError)        bad input: empty body, rating outside 1-5, naive datetime
+    │   ├── InvalidAmount                     NaN, a float, too many decimals, unknown currency, not positive
+    │   ├── InvalidShare                      a percentage outside (0, 100] or the policy's share limits
+    │   ├── CurrencyMismatch                  two currencies mixed
+    │   └── OverRefund                        more than remains refundable on the order (or item)
     ├── NotFound (LookupError)
     │   ├── CaseNotFound                      unknown case, or one the actor may not see
-    │   └── OrderNotFound
+    │   ├── OrderNotFound
+    │   └── OfferNotFound
     ├── PermissionDenied                      the actor's role may not do this
     ├── InvalidTransition                     the event is not allowed in the case's status
     │   ├── CaseClosed                        the case is closed; closed is final
+    │   ├── OfferNotOpen                      the offer was already accepted, rejected, withdrawn...
+    │   │   └── OfferExpired                  the offer's deadline passed
+    │   ├── OfferLimitReached                 the policy's number of offers per complaint is used up
     │   └── NotDue                            an SLA step (breach, warning, auto-close) is not due (any more)
     ├── ConcurrencyConflict                   another writer changed the case first
     ├── IdempotencyKeyReused                  the key was used for a different command
@@ -37,14 +45,22 @@ __all__ = [
     "CaseNotFound",
     "ConcurrencyConflict",
     "ConfigurationError",
+    "CurrencyMismatch",
     "DatabaseCorrupt",
     "DatabaseLocked",
     "DatabaseUnavailable",
     "IdempotencyKeyReused",
+    "InvalidAmount",
+    "InvalidShare",
     "InvalidTransition",
     "NotDue",
     "NotFound",
+    "OfferExpired",
+    "OfferLimitReached",
+    "OfferNotFound",
+    "OfferNotOpen",
     "OrderNotFound",
+    "OverRefund",
     "PermissionDenied",
     "ResolveKitError",
     "SchemaError",
@@ -227,4 +243,73 @@ class DatabaseUnavailable(StorageError):
     default_message = N_(
         "{location} is not reachable ({reason}). Check that the database is running and the storage URL is "
         "right; retry commands with their idempotency key."
+    )
+
+
+# -- offers and money (resolution offers, exact money) --------------------------------------------
+
+
+class InvalidAmount(ValidationError):
+    """An amount that is not exact money: a float, NaN, infinity, an unknown currency code, more
+    decimals than the currency allows, or (for an offer) zero or negative."""
+
+    code = "invalid_amount"
+    default_message = N_("The amount is not valid.")
+
+
+class InvalidShare(ValidationError):
+    """A percentage outside (0, 100], or a partial refund's share outside the policy's limits."""
+
+    code = "invalid_share"
+    default_message = N_("The percentage is not valid.")
+
+
+class CurrencyMismatch(ValidationError):
+    """Two currencies were mixed (an offer in another currency than the order, or arithmetic)."""
+
+    code = "currency_mismatch"
+    default_message = N_("Cannot combine {left} with {right}; amounts must be in the same currency.")
+
+
+class OverRefund(ValidationError):
+    """The offer would refund or credit more than remains refundable on the order or an item.
+
+    ``params["remaining"]`` is the remaining amount, formatted; ``params["remaining_amount"]`` and
+    ``params["currency"]`` give it as data.
+    """
+
+    code = "over_refund"
+    default_message = N_(
+        "{amount} is more than remains refundable on order {order}: only {remaining} is left. Offer at most {remaining}."
+    )
+
+
+class OfferNotFound(NotFound):
+    """No offer with this id on the complaint."""
+
+    code = "offer_not_found"
+    default_message = N_("No offer {offer_id} on complaint {case_id}.")
+
+
+class OfferNotOpen(InvalidTransition):
+    """The offer is no longer proposed (accepted, rejected, withdrawn, expired) or not in a status
+    that allows the command (e.g. executing an offer that was never accepted)."""
+
+    code = "offer_not_open"
+    default_message = N_("Cannot {action}: offer {offer_id} is {status}.")
+
+
+class OfferExpired(OfferNotOpen):
+    """The offer's deadline passed; ask the merchant for a new offer."""
+
+    code = "offer_expired"
+    default_message = N_("Offer {offer_id} expired at {expires_at}; ask for a new offer.")
+
+
+class OfferLimitReached(InvalidTransition):
+    """The policy's maximum number of offers per complaint is used up."""
+
+    code = "offer_limit_reached"
+    default_message = N_(
+        "Complaint {case_id} already has {count} offer(s); the policy allows {limit} per complaint."
     )

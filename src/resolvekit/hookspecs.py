@@ -20,7 +20,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -28,6 +28,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from resolvekit.domain.notifications import Notification
+    from resolvekit.domain.offers import ExecutionRequest, OfferKind
     from resolvekit.storage import Storage
 
 __all__ = ["PROJECT", "hookimpl", "hookspec"]
@@ -114,6 +115,103 @@ def resolvekit_clock() -> Callable[[], datetime] | None:
     last) provides the system clock.
 
     Calling rule: stops at the first non-``None`` result. Called once per application object.
+
+    Added in 0.1.
+    """
+
+
+# -------------------------------------------------------------------------------------------------
+# Resolution offers: kinds and execution
+# -------------------------------------------------------------------------------------------------
+
+
+@hookspec
+def resolvekit_offer_kinds() -> Sequence[OfferKind] | None:
+    """Register offer kinds beyond the built-in ones (partial/full refund, return, replacement,
+    coupon, wallet credit, other).
+
+    :return: :class:`resolvekit.domain.offers.OfferKind` values. Their ``steps`` name the execution
+        steps in order: ``refund`` and ``wallet_credit`` pay money (and count towards conservation,
+        so their ``terms`` must be ``"share"`` or ``"full"``), ``return_label`` and ``coupon`` use the
+        hooks below, any other step runs through :func:`resolvekit_fulfil_offer`.
+
+    Calling rule: every implementation is called, once per application object, and the kinds are
+    merged; a name registered twice is a configuration error at start-up.
+
+    Added in 0.1.
+    """
+
+
+@hookspec(firstresult=True)
+def resolvekit_refund(request: ExecutionRequest) -> str | None:
+    """Pay ``request.amount`` back to the customer through the payment gateway.
+
+    :param request: the offer, the complaint, store, customer and order ids, and
+        ``request.idempotency_key`` (``"<offer id>:refund"``, the same on every retry). Pass the
+        key to the gateway so a retried refund after a crash or timeout never pays twice.
+    :return: the gateway's reference for the refund; ``None`` when this plugin does not handle the
+        order (another plugin may). Raise on failure: the offer is recorded as failed with the
+        error and retried later with the same key. A timeout must raise too.
+
+    Calling rule: stops at the first non-``None`` result. Called by
+    :meth:`resolvekit.ResolveKit.execute_offer` outside any command's transaction; the result is
+    recorded in the complaint's activity log (``offer_step_done``).
+
+    Added in 0.1.
+    """
+
+
+@hookspec(firstresult=True)
+def resolvekit_return_label(request: ExecutionRequest) -> str | None:
+    """Create a prepaid shipping label for the customer to send ``request.offer.lines`` back.
+
+    :param request: as for :func:`resolvekit_refund`; the key is ``"<offer id>:return_label"``.
+    :return: the label's URL (or the carrier's reference), shown to the customer; ``None`` when this
+        plugin does not handle the order. Raise on failure (recorded, retried).
+
+    Calling rule: stops at the first non-``None`` result.
+
+    Added in 0.1.
+    """
+
+
+@hookspec(firstresult=True)
+def resolvekit_wallet_credit(request: ExecutionRequest) -> str | None:
+    """Credit ``request.amount`` to the customer's store wallet (DOMAIN section 8).
+
+    :param request: as for :func:`resolvekit_refund`; the key is ``"<offer id>:wallet_credit"``.
+    :return: the wallet transaction reference; ``None`` when this plugin does not handle it.
+        Raise on failure (recorded, retried with the same key).
+
+    Calling rule: stops at the first non-``None`` result.
+
+    Added in 0.1.
+    """
+
+
+@hookspec(firstresult=True)
+def resolvekit_issue_coupon(request: ExecutionRequest) -> str | None:
+    """Issue a coupon for a future order worth ``request.amount`` or ``request.offer.percent`` %.
+
+    :param request: as for :func:`resolvekit_refund`; the key is ``"<offer id>:coupon"``.
+    :return: the coupon code; ``None`` when this plugin does not handle it. Raise on failure.
+
+    Calling rule: stops at the first non-``None`` result.
+
+    Added in 0.1.
+    """
+
+
+@hookspec(firstresult=True)
+def resolvekit_fulfil_offer(request: ExecutionRequest) -> str | None:
+    """Carry out any other execution step: ``replacement`` and the steps of host-defined kinds.
+
+    :param request: ``request.step`` names the step, ``request.offer.kind`` the kind; the key is
+        ``"<offer id>:<step>"``.
+    :return: a reference (e.g. the replacement's shipment id); ``None`` when this plugin does not
+        handle the step. Raise on failure (recorded, retried).
+
+    Calling rule: stops at the first non-``None`` result.
 
     Added in 0.1.
     """

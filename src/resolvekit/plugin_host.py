@@ -11,6 +11,7 @@ import pluggy
 from resolvekit import hookspecs
 from resolvekit._i18n import N_
 from resolvekit.domain.notifications import Notification
+from resolvekit.domain.offers import HOOK_STEPS, ExecutionRequest
 from resolvekit.errors import ConfigurationError
 from resolvekit.storage import Storage
 
@@ -59,6 +60,15 @@ class PluginHost:
     def deliver(self, notification: Notification) -> str | None:
         """Hand a notification to the first plugin that delivers its channel."""
         return cast("str | None", self._hook.resolvekit_deliver(notification=notification))
+
+    def offer_kinds(self) -> list[object]:
+        """Every offer kind the plugins register (unchecked: see :func:`resolvekit.domain.offers.validate_kinds`)."""
+        return [kind for kinds in self._hook.resolvekit_offer_kinds() for kind in (kinds or ())]
+
+    def execute_step(self, request: ExecutionRequest) -> str | None:
+        """Run one execution step of an offer through its hook; ``None`` when no plugin handles it."""
+        hook = getattr(self._hook, HOOK_STEPS.get(request.step, "resolvekit_fulfil_offer"))
+        return cast("str | None", hook(request=request))
 
     def translate(self, text: str, source_locale: str, target_locale: str) -> str | None:
         """A translation from the first plugin able to make it, or ``None``."""

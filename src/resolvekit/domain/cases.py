@@ -16,10 +16,11 @@ import attrs
 from resolvekit._i18n import N_
 from resolvekit.domain.actors import Actor, Role
 from resolvekit.domain.events import CaseEvent, EventKind
-from resolvekit.domain.values import Attachment
+from resolvekit.domain.offers import OFFER_EVENTS, Offer, apply_offer_event
+from resolvekit.domain.values import Attachment, Order
 from resolvekit.errors import ValidationError
 
-__all__ = ["Case", "Complaint", "Escalation", "Message", "Proposal", "Rating", "Ticket", "apply", "can_see", "customer_may_see", "fold"]
+__all__ = ["Case", "Complaint", "Escalation", "Message", "Rating", "Ticket", "apply", "can_see", "customer_may_see", "fold"]
 
 
 @attrs.frozen
@@ -37,17 +38,6 @@ class Message:
     attachments: tuple[Attachment, ...] = ()
     internal: bool = False
     template: str | None = None
-
-
-@attrs.frozen
-class Proposal:
-    """A resolution the merchant or platform proposed, as free text (structured offers come later)."""
-
-    id: str
-    author: Actor
-    at: datetime
-    text: str
-    accepted_at: datetime | None = None
 
 
 @attrs.frozen
@@ -116,22 +106,28 @@ class Case:
 
 @attrs.frozen
 class Complaint(Case):
-    """A customer's formal complaint about an order (DOMAIN section 2)."""
+    """A customer's formal complaint about an order (DOMAIN section 2).
+
+    ``order`` is the order as the host described it when the complaint was opened (what was paid,
+    item by item); ``offers`` are the resolution offers made on the complaint, oldest first;
+    ``disputed_at`` is when the merchant last answered that the complaint is not valid.
+    """
 
     reason: str = ""
-    proposals: tuple[Proposal, ...] = ()
-    accepted_proposal_id: str | None = None
+    order: Order | None = None
+    offers: tuple[Offer, ...] = ()
+    disputed_at: datetime | None = None
 
     @property
     def kind(self) -> str:
         """Always ``"complaint"``."""
         return "complaint"
 
-    def proposal(self, proposal_id: str) -> Proposal | None:
-        """The proposal with this id, or ``None``."""
-        for proposal in self.proposals:
-            if proposal.id == proposal_id:
-                return proposal
+    def offer(self, offer_id: str) -> Offer | None:
+        """The offer with this id, or ``None``."""
+        for offer in self.offers:
+            if offer.id == offer_id:
+                return offer
         return None
 
 
@@ -172,7 +168,8 @@ def _opened(cls: type[Case], event: CaseEvent, **extra: Any) -> Case:
 
 
 def _complaint_opened(case: Case | None, event: CaseEvent) -> Case:
-    return _opened(Complaint, event, reason=event.payload["reason"])
+    order = event.payload.get("order")
+    return _opened(Complaint, event, reason=event.payload["reason"], order=None if order is None else Order.from_dict(order))
 
 
 def _ticket_opened(case: Case | None, event: CaseEvent) -> Case:
@@ -193,17 +190,13 @@ def _message_added(case: Case, event: CaseEvent) -> dict[str, Any]:
     return {"messages": (*case.messages, message)}
 
 
-def _resolution_proposed(case: Case, event: CaseEvent) -> dict[str, Any]:
+def _offer_changed(case: Case, event: CaseEvent) -> dict[str, Any]:
     assert isinstance(case, Complaint)
-    proposal = Proposal(event.payload["proposal_id"], event.actor, event.at, event.payload["text"])
-    return {"proposals": (*case.proposals, proposal)}
+    return {"offers": apply_offer_event(case.offers, event)}
 
 
-def _resolution_accepted(case: Case, event: CaseEvent) -> dict[str, Any]:
-    assert isinstance(case, Complaint)
-    pid = event.payload["proposal_id"]
-    proposals = tuple(attrs.evolve(p, accepted_at=event.at) if p.id == pid else p for p in case.proposals)
-    return {"proposals": proposals, "accepted_proposal_id": pid}
+def _complaint_disputed(case: Case, event: CaseEvent) -> dict[str, Any]:
+    return {**_message_added(case, event), "disputed_at": event.at}
 
 
 def _case_closed(case: Case, event: CaseEvent) -> dict[str, Any]:
@@ -235,10 +228,10 @@ _OPENERS: dict[EventKind, Callable[[Case | None, CaseEvent], Case]] = {
 _CHANGES: dict[EventKind, Callable[[Case, CaseEvent], dict[str, Any]]] = {
     EventKind.REVIEW_PASSED: _no_change,
     EventKind.MESSAGE_ADDED: _message_added,
-    EventKind.RESOLUTION_PROPOSED: _resolution_proposed,
-    EventKind.RESOLUTION_ACCEPTED: _resolution_accepted,
     EventKind.CASE_CLOSED: _case_closed,
     EventKind.TICKET_RATED: _ticket_rated,
+    EventKind.COMPLAINT_DISPUTED: _complaint_disputed,
+    **{kind: _offer_changed for kind in OFFER_EVENTS},
     EventKind.CASE_ESCALATED: _case_escalated,
     EventKind.SAFETY_ISSUE_FLAGGED: lambda case, event: {"safety_issue": True},
     EventKind.POLICY_DISPUTED: _no_change,

@@ -28,13 +28,11 @@ from resolvekit.errors import (
 )
 
 __all__ = [
-    "accept_resolution",
     "add_note",
     "close",
     "open_complaint",
     "open_ticket",
     "pass_review",
-    "propose_resolution",
     "rate",
     "reply",
     "reply_canned",
@@ -129,6 +127,7 @@ def open_complaint(
         "customer_name": customer.name,
         "order_id": order.id,
         "order_number": order.display_number,
+        "order": order.to_dict(),
         "reason": reason,
         "description": _text(description, "description", policy),
         "attachments": _attachments(attachments, policy),
@@ -237,36 +236,9 @@ def pass_review(case: Case, actor: Actor, note: str | None = None, *, now: datet
     return [_event(case.id, case.version + 1, EventKind.REVIEW_PASSED, actor, now, payload)]
 
 
-def propose_resolution(case: Case, actor: Actor, text: str, *, now: datetime, policy: Policy) -> list[CaseEvent]:
-    """The merchant (or platform) proposes a resolution in free text; the customer may accept it."""
-    _only_kind(case, Complaint, "propose_resolution")
-    version = case.version + 1
-    payload: dict[str, Any] = {"proposal_id": f"{case.id}/p{version}", "text": _text(text, "text", policy)}
-    _transition(case, "propose_resolution", actor, policy, payload)
-    return [_event(case.id, version, EventKind.RESOLUTION_PROPOSED, actor, now, payload)]
-
-
 def _confirmation(actor: Actor, confirmed: bool, policy: Policy) -> None:
     if policy.close_requires_confirmation and actor.role is Role.CUSTOMER and confirmed is not True:
         raise ValidationError(N_("Closing needs the customer's confirmation; ask them to confirm, then send confirmed=True."))
-
-
-def accept_resolution(
-    case: Case, actor: Actor, proposal_id: str, *, confirmed: bool = False, now: datetime, policy: Policy
-) -> list[CaseEvent]:
-    """The customer accepts a proposed resolution, which closes the complaint."""
-    _only_kind(case, Complaint, "accept_resolution")
-    assert isinstance(case, Complaint)
-    closed = _transition(case, "accept_resolution", actor, policy, {})
-    proposal = case.proposal(proposal_id)
-    if proposal is None:
-        raise ValidationError(N_("No proposal {proposal_id} on complaint {case_id}."), proposal_id=proposal_id, case_id=case.id)
-    _confirmation(actor, confirmed, policy)
-    version = case.version + 1
-    return [
-        _event(case.id, version, EventKind.RESOLUTION_ACCEPTED, actor, now, {"proposal_id": proposal_id}),
-        _event(case.id, version + 1, EventKind.CASE_CLOSED, actor, now, {**closed, "resolution": proposal_id}),
-    ]
 
 
 def close(case: Case, actor: Actor, *, confirmed: bool = False, now: datetime, policy: Policy) -> list[CaseEvent]:

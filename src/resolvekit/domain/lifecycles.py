@@ -20,7 +20,7 @@ from statemachine import State, StateMachine
 from resolvekit.domain.actors import Role
 from resolvekit.domain.policy import Policy
 
-__all__ = ["GUARDS", "ComplaintLifecycle", "TicketLifecycle"]
+__all__ = ["GUARDS", "ComplaintLifecycle", "OfferLifecycle", "TicketLifecycle"]
 
 Guard = Callable[[Role, Policy], bool]
 
@@ -33,6 +33,8 @@ GUARDS: dict[str, Guard] = {
     "may_close_complaint": lambda role, policy: role in policy.complaint_closers,
     "may_close_ticket": lambda role, policy: role in policy.ticket_closers,
     "by_system": lambda role, policy: role is Role.SYSTEM,
+    "by_operator": lambda role, policy: role in (Role.MERCHANT, Role.PLATFORM, Role.SYSTEM),
+    "accept_closes": lambda role, policy: policy.offers.accept_closes_complaint,
     "may_escalate": lambda role, policy: role in policy.sla.escalators,
     "by_party": lambda role, policy: role in (Role.CUSTOMER, Role.MERCHANT),
     "may_auto_close": lambda role, policy: role is Role.SYSTEM and policy.sla.auto_close_after is not None,
@@ -67,6 +69,12 @@ class _Guards:
     def by_system(self, role: Role, policy: Policy) -> bool:
         return GUARDS["by_system"](role, policy)
 
+    def by_operator(self, role: Role, policy: Policy) -> bool:
+        return GUARDS["by_operator"](role, policy)
+
+    def accept_closes(self, role: Role, policy: Policy) -> bool:
+        return GUARDS["accept_closes"](role, policy)
+
     def may_escalate(self, role: Role, policy: Policy) -> bool:
         return GUARDS["may_escalate"](role, policy)
 
@@ -81,7 +89,9 @@ class ComplaintLifecycle(_Guards, StateMachine):
     """A complaint (DOMAIN section 2): platform review, then merchant and customer take turns.
 
     Only the roles in ``Policy.complaint_closers`` (by default only the customer) close it; closed
-    is final. Accepting a resolution closes the complaint.
+    is final. Accepting a resolution offer (or the platform imposing one) closes the complaint when
+    ``Policy.offers.accept_closes_complaint`` says so (the default); otherwise the complaint waits
+    for the merchant to carry the offer out.
     """
 
     under_platform_review = State(initial=True)
@@ -112,7 +122,18 @@ class ComplaintLifecycle(_Guards, StateMachine):
     propose_resolution = waiting_for_merchant_response.to(
         waiting_for_customer_response, cond="by_staff"
     ) | waiting_for_customer_response.to.itself(cond="by_staff")
-    accept_resolution = waiting_for_customer_response.to(closed, cond="by_customer")
+    accept_resolution = (
+        waiting_for_customer_response.to(closed, cond=["by_customer", "accept_closes"])
+        | waiting_for_merchant_response.to(closed, cond=["by_customer", "accept_closes"])
+        | waiting_for_customer_response.to(waiting_for_merchant_response, cond="by_customer")
+        | waiting_for_merchant_response.to.itself(cond="by_customer")
+    )
+    impose_resolution = (
+        waiting_for_merchant_response.to(closed, cond=["by_platform", "accept_closes"])
+        | waiting_for_customer_response.to(closed, cond=["by_platform", "accept_closes"])
+        | waiting_for_merchant_response.to.itself(cond="by_platform")
+        | waiting_for_customer_response.to(waiting_for_merchant_response, cond="by_platform")
+    )
     close = (
         under_platform_review.to(closed, cond="may_close_complaint")
         | waiting_for_merchant_response.to(closed, cond="may_close_complaint")
@@ -178,3 +199,40 @@ class TicketLifecycle(_Guards, StateMachine):
         cond="by_system"
     )
     auto_close = waiting_for_customer_response.to(closed, cond="may_auto_close")
+
+
+class OfferLifecycle(_Guards, StateMachine):
+    """A resolution offer (DOMAIN section 4), inside its complaint.
+
+    The merchant or the platform proposes; the customer accepts or rejects it (with a reason), the
+    proposer's side may withdraw it before acceptance, and the system expires it at the policy's
+    deadline. The platform may impose it instead of the customer accepting. Once accepted, an
+    operator (the host's worker as the system actor, or staff) executes it through the host's hooks:
+    a return first waits for the item to come back when the policy says so; a failed execution stays
+    visible and may be retried.
+    """
+
+    proposed = State(initial=True)
+    accepted = State()
+    executing = State()
+    awaiting_return = State()
+    failed = State()
+    executed = State(final=True)
+    rejected = State(final=True)
+    withdrawn = State(final=True)
+    expired = State(final=True)
+
+    accept = proposed.to(accepted, cond="by_customer")
+    impose = proposed.to(accepted, cond="by_platform")
+    reject = proposed.to(rejected, cond="by_customer")
+    withdraw = proposed.to(withdrawn, cond="by_staff")
+    expire = proposed.to(expired, cond="by_system")
+    execute = (
+        accepted.to(executing, cond="by_operator")
+        | failed.to(executing, cond="by_operator")
+        | executing.to.itself(cond="by_operator")
+    )
+    await_return = executing.to(awaiting_return, cond="by_operator")
+    receive_return = awaiting_return.to(executing, cond="by_operator")
+    succeed = executing.to(executed, cond="by_operator")
+    fail = executing.to(failed, cond="by_operator")

@@ -98,8 +98,35 @@ _RULES: dict[EventKind, list[tuple[Role, str, str]]] = {
         (_MERCHANT, N_("Complaint {case_id} awaits your response"), N_("A complaint about order {order_number} passed review and awaits your response.")),
         (_CUSTOMER, N_("Complaint {case_id} passed review"), N_("Your complaint was passed to the merchant.")),
     ],
-    EventKind.RESOLUTION_PROPOSED: [
-        (_CUSTOMER, N_("A resolution was proposed for {case_id}"), N_("Proposed resolution: {text}")),
+    EventKind.OFFER_PROPOSED: [
+        (_CUSTOMER, N_("A resolution was offered for {case_id}"), N_("{author_label} offers: {offer_kind} {offer_amount}. {text}")),
+    ],
+    EventKind.OFFER_ACCEPTED: [
+        (_MERCHANT, N_("Offer accepted on {case_id}"), N_("The offer {offer_id} on order {order_number} was accepted.")),
+    ],
+    EventKind.OFFER_REJECTED: [
+        (_MERCHANT, N_("Offer rejected on {case_id}"), N_("{customer_name} rejected the offer {offer_id}: {reason}")),
+    ],
+    EventKind.OFFER_WITHDRAWN: [
+        (_CUSTOMER, N_("Offer withdrawn on {case_id}"), N_("The offer {offer_id} was withdrawn.")),
+    ],
+    EventKind.OFFER_EXPIRED: [
+        (_CUSTOMER, N_("Offer expired on {case_id}"), N_("The offer {offer_id} expired without an answer.")),
+        (_MERCHANT, N_("Offer expired on {case_id}"), N_("The offer {offer_id} expired without an answer.")),
+    ],
+    EventKind.OFFER_AWAITING_RETURN: [
+        (_CUSTOMER, N_("Send the item back for {case_id}"), N_("Use the prepaid return label: {label}. Your refund follows when the item arrives.")),
+    ],
+    EventKind.OFFER_EXECUTED: [
+        (_CUSTOMER, N_("Your resolution for {case_id} is done"), N_("The offer {offer_id} on order {order_number} was carried out.")),
+    ],
+    EventKind.OFFER_FAILED: [
+        (_MERCHANT, N_("Offer {offer_id} could not be carried out"), N_("Step {step} failed: {reason}. It will be retried.")),
+        (_PLATFORM, N_("Offer {offer_id} could not be carried out"), N_("Step {step} failed: {reason}. It will be retried.")),
+    ],
+    EventKind.COMPLAINT_DISPUTED: [
+        (_CUSTOMER, N_("The merchant answered complaint {case_id}"), N_("The merchant considers the complaint not valid: {body}")),
+        (_PLATFORM, N_("Complaint {case_id} disputed by the merchant"), N_("The merchant considers the complaint not valid: {body}")),
     ],
     EventKind.CASE_CLOSED: [
         (_MERCHANT, N_("{kind_label} {case_id} was closed"), N_("The {kind_label} about order {order_number} was closed.")),
@@ -161,6 +188,20 @@ def notifications_for(case: Case, events: Iterable[CaseEvent], channel: str = "e
         for key in ("body", "text", "stars", "description"):
             if key in event.payload:
                 params[key] = event.payload[key]
+        if "offer_id" in event.payload:
+            p = event.payload
+            amount = f"{p['amount']} {p['currency']}" if p.get("amount") is not None else ""
+            if p.get("percent") is not None and not amount:
+                amount = f"{p['percent']}%"
+            params.update(
+                offer_id=p["offer_id"],
+                offer_kind=p.get("kind", ""),
+                offer_amount=amount,
+                text=p.get("text") or "",
+                reason=p.get("reason") or "",
+                step=p.get("step") or "",
+                label=p.get("label") or "",
+            )
         if event.kind in SLA_EVENTS:
             params.update(sla_params(event.payload))
         for role, subject, body in rules:

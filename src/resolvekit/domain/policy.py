@@ -13,6 +13,7 @@ import attrs
 
 from resolvekit._i18n import N_
 from resolvekit.domain.actors import Role
+from resolvekit.domain.offers import OfferPolicy
 from resolvekit.domain.sla import SlaPolicy
 from resolvekit.errors import ConfigurationError
 
@@ -76,6 +77,9 @@ class Policy:
         max_attachments: the most attachments on one message (default 10).
         complaint_reasons: the reasons a customer may choose (DOMAIN section 2: reasons of the
             claims source and categories of the sellers' guide). A host may narrow or extend them.
+        offers: the resolution-offer rules (:class:`~resolvekit.domain.offers.OfferPolicy`: expiry,
+            offers per complaint, partial-refund share limits, return before refund, whether
+            accepting closes the complaint), each with its documented default.
         sla: deadlines, SLA clocks, escalation and auto-close (:class:`~resolvekit.domain.sla.SlaPolicy`:
             24 h first and next response on a 24/7 calendar, 72 h resolution, 48 h inquiry to claim,
             escalation after 3 rejected offers or 3 days without an answer, no auto-close), each
@@ -89,4 +93,5 @@ class Policy:
     max_message_length: int = attrs.field(default=5000, validator=_positive)
     max_attachments: int = attrs.field(default=10, validator=_positive)
     complaint_reasons: frozenset[str] = attrs.field(default=COMPLAINT_REASONS, converter=_reasons)
+    offers: OfferPolicy = attrs.field(factory=OfferPolicy, validator=attrs.validators.instance_of(OfferPolicy))
     sla: SlaPolicy = attrs.field(factory=SlaPolicy, validator=attrs.validators.instance_of(SlaPolicy))

@@ -35,6 +35,17 @@ ACTIONS: Mapping[str, str] = {
     "add_note": N_("add an internal note"),
     "propose_resolution": N_("propose a resolution"),
     "accept_resolution": N_("accept a resolution"),
+    "impose_resolution": N_("impose a resolution"),
+    "accept": N_("accept the offer"),
+    "impose": N_("impose the offer"),
+    "reject": N_("reject the offer"),
+    "withdraw": N_("withdraw the offer"),
+    "expire": N_("expire the offer"),
+    "execute": N_("execute the offer"),
+    "await_return": N_("wait for the returned item"),
+    "receive_return": N_("confirm the returned item"),
+    "succeed": N_("record the offer as executed"),
+    "fail": N_("record the offer as failed"),
     "close": N_("close the case"),
     "escalate": N_("escalate the case to the platform"),
     "flag_safety_issue": N_("report a safety issue"),
@@ -147,8 +158,12 @@ def compile_lifecycle(machine: type, kind: str) -> Lifecycle:
 
 @functools.cache
 def lifecycle_for(kind: str) -> Lifecycle:
-    """The compiled lifecycle of ``"complaint"`` or ``"ticket"`` (built on first use, then reused)."""
+    """The compiled lifecycle of ``"complaint"``, ``"ticket"`` or ``"offer"`` (built on first use, then reused)."""
     from resolvekit.domain import lifecycles
 
-    machines: dict[str, type] = {"complaint": lifecycles.ComplaintLifecycle, "ticket": lifecycles.TicketLifecycle}
+    machines: dict[str, type] = {
+        "complaint": lifecycles.ComplaintLifecycle,
+        "ticket": lifecycles.TicketLifecycle,
+        "offer": lifecycles.OfferLifecycle,
+    }
     return compile_lifecycle(machines[kind], kind)

@@ -107,6 +107,37 @@ class Order:
         """The number the customer sees (``number`` when the host gives one, else the id)."""
         return self.number or self.id
 
+    def to_dict(self) -> dict[str, Any]:
+        """The order as JSON-ready data (amounts as strings)."""
+        return {
+            "id": self.id,
+            "store_id": self.store_id,
+            "customer_id": self.customer_id,
+            "status": self.status,
+            "created_at": self.created_at.isoformat(),
+            "total_paid": str(self.total_paid),
+            "currency": self.currency,
+            "items": [
+                {"sku": i.sku, "name": i.name, "quantity": i.quantity, "unit_price": str(i.unit_price)} for i in self.items
+            ],
+            "number": self.number,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Order:
+        """Rebuild an order written by :meth:`to_dict`."""
+        return cls(
+            id=data["id"],
+            store_id=data["store_id"],
+            customer_id=data["customer_id"],
+            status=data["status"],
+            created_at=datetime.fromisoformat(data["created_at"]),
+            total_paid=Decimal(data["total_paid"]),
+            currency=data["currency"],
+            items=tuple(OrderItem(i["sku"], i["name"], int(i["quantity"]), Decimal(i["unit_price"])) for i in data["items"]),
+            number=data.get("number"),
+        )
+
 
 _MAX_NAME = 255
 

@@ -1,0 +1,324 @@
+"""The offer part of the application object: offer commands, execution through host hooks, sweeps.
+
+:class:`OfferCommands` is mixed into :class:`~resolvekit.ResolveKit`; call its methods on the
+application object. Commands go through the same path as every other command (idempotency key,
+tenancy, pure decision, one atomic commit). Two things are added here because a pure function cannot
+look them up:
+
+* the offer kinds the plugins register (``ResolveKit.offer_kinds``), and
+* the offers of the order's other complaints, read from storage at propose, accept and execute time,
+  so conservation holds per order.
+
+**Execution** is a separate step, run by the host's worker (:meth:`OfferCommands.execute_pending`) or
+on demand (:meth:`OfferCommands.execute_offer`). Each step of an accepted offer calls its hook with an
+idempotency key derived from the offer (``"<offer id>:<step>"``), the same on every retry, and each
+outcome is committed to the complaint's activity log before the next step starts: a step that
+completed is never called again, and a step interrupted by a crash or a timeout is called again with
+the same key, so a payment gateway that honours the key never pays twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from resolvekit.domain import offer_commands
+from resolvekit.domain.actors import Actor
+from resolvekit.domain.cases import Case, Complaint
+from resolvekit.domain.events import CaseEvent
+from resolvekit.domain.offers import ExecutionRequest, Offer, OfferKind
+from resolvekit.domain.transitions import lifecycle_for
+from resolvekit.domain.values import Attachment
+from resolvekit.errors import ConcurrencyConflict, OfferNotFound, OfferNotOpen, ResolveKitError
+from resolvekit.storage import CaseQuery
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from resolvekit.application import CommandResult
+    from resolvekit.domain.policy import Policy
+    from resolvekit.plugin_host import PluginHost
+    from resolvekit.storage import Storage
+
+__all__ = ["ExecutionReport", "OfferCommands"]
+
+_OPEN_COMPLAINT = frozenset({"under_platform_review", "waiting_for_merchant_response", "waiting_for_customer_response"})
+_PAGE = 500
+
+
+@attrs.frozen
+class ExecutionReport:
+    """What one :meth:`OfferCommands.execute_pending` run did.
+
+    ``executed``, ``failed`` and ``waiting`` (a return waiting for the item) count offers by the status
+    they ended the run in; ``errors`` lists ``(offer id, reason)`` of the failures.
+    """
+
+    executed: int = 0
+    failed: int = 0
+    waiting: int = 0
+    errors: tuple[tuple[str, str], ...] = ()
+
+
+class OfferCommands:
+    """Resolution offers on :class:`~resolvekit.ResolveKit` (see the module docstring)."""
+
+    if TYPE_CHECKING:
+        storage: Storage
+        plugins: PluginHost
+        policy: Policy
+        offer_kinds: Mapping[str, OfferKind]
+        _retry_backoff: timedelta
+
+        def now(self) -> datetime: ...
+
+        def _visible(self, actor: Actor, case_id: str) -> Case: ...
+
+        def _command(
+            self, name: str, actor: Actor, case_id: str, key: str | None, decide: Callable[..., list[CaseEvent]], *args: Any, **kwargs: Any
+        ) -> CommandResult: ...
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _order_offers(self, case: Case) -> tuple[Offer, ...]:
+        """Every offer on the other complaints of ``case``'s order (for conservation)."""
+        if not isinstance(case, Complaint) or case.order_id is None:
+            return ()
+        offers: list[Offer] = []
+        after = None
+        while True:
+            page = self.storage.query(
+                CaseQuery(store_id=case.store_id, kind="complaint", order_id=case.order_id, limit=_PAGE, after=after)
+            )
+            for other in page.items:
+                if other.id != case.id and isinstance(other, Complaint):
+                    offers.extend(other.offers)
+            if page.next_cursor is None:
+                return tuple(offers)
+            after = page.next_cursor
+
+    def _with_order(self, decide: Callable[..., list[CaseEvent]], **extra: Any) -> Callable[..., list[CaseEvent]]:
+        def run(case: Case, actor: Actor, *args: Any, **kwargs: Any) -> list[CaseEvent]:
+            return decide(case, actor, *args, order_offers=self._order_offers(case), **extra, **kwargs)
+
+        return run
+
+    # -- commands ---------------------------------------------------------------------------------
+
+    def propose_offer(
+        self,
+        actor: Actor,
+        case_id: str,
+        kind: str,
+        *,
+        amount: object = None,
+        percent: object = None,
+        items: Mapping[str, int] | None = None,
+        text: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        """The merchant (or platform) offers a resolution of ``kind``; the complaint waits for the customer.
+
+        Kinds and their terms (``amount`` is :class:`~resolvekit.Money` or a decimal string in the
+        order's currency, ``percent`` is in (0, 100], ``items`` maps SKUs to quantities):
+
+        * ``partial_refund``, ``wallet_credit``: ``amount`` or ``percent`` of the order, or of ``items``;
+        * ``full_refund``, ``return``: no amount; the whole remaining value of the order or of ``items``;
+        * ``coupon``: ``amount`` or ``percent`` off a future order;
+        * ``replacement``: ``items`` (default: all);
+        * ``other``: ``text`` only; any kind may carry a ``text`` message.
+        """
+        decide = self._with_order(offer_commands.propose_offer, kinds=self.offer_kinds)
+        items = None if items is None else dict(items)
+        return self._command(
+            "propose_offer", actor, case_id, idempotency_key, decide, kind, amount=amount, percent=percent, items=items, text=text
+        )
+
+    def accept_offer(
+        self, actor: Actor, case_id: str, offer_id: str, *, confirmed: bool = False, idempotency_key: str | None = None
+    ) -> CommandResult:
+        """The customer accepts an offer; by default the complaint closes (after the customer confirms)."""
+        decide = self._with_order(offer_commands.accept_offer)
+        return self._command("accept_offer", actor, case_id, idempotency_key, decide, offer_id, confirmed=confirmed)
+
+    def reject_offer(
+        self, actor: Actor, case_id: str, offer_id: str, reason: str, *, idempotency_key: str | None = None
+    ) -> CommandResult:
+        """The customer rejects an offer with a reason; the complaint waits for the merchant."""
+        return self._command("reject_offer", actor, case_id, idempotency_key, offer_commands.reject_offer, offer_id, reason)
+
+    def withdraw_offer(
+        self, actor: Actor, case_id: str, offer_id: str, *, reason: str | None = None, idempotency_key: str | None = None
+    ) -> CommandResult:
+        """The merchant or platform withdraws an offer not accepted yet."""
+        return self._command(
+            "withdraw_offer", actor, case_id, idempotency_key, offer_commands.withdraw_offer, offer_id, reason
+        )
+
+    def impose_offer(
+        self, actor: Actor, case_id: str, offer_id: str, *, reason: str | None = None, idempotency_key: str | None = None
+    ) -> CommandResult:
+        """A platform decision imposes a proposed offer as the resolution (as if the customer accepted)."""
+        decide = self._with_order(offer_commands.impose_offer)
+        return self._command("impose_offer", actor, case_id, idempotency_key, decide, offer_id, reason)
+
+    def dispute_complaint(
+        self,
+        actor: Actor,
+        case_id: str,
+        explanation: str,
+        *,
+        attachments: Sequence[Attachment] = (),
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        """The merchant answers that the complaint is not valid, with an explanation and evidence files."""
+        return self._command(
+            "dispute_complaint",
+            actor,
+            case_id,
+            idempotency_key,
+            offer_commands.dispute_complaint,
+            explanation,
+            tuple(attachments),
+        )
+
+    def confirm_return(
+        self, actor: Actor, case_id: str, offer_id: str, *, note: str | None = None, idempotency_key: str | None = None
+    ) -> CommandResult:
+        """The returned item arrived (merchant, platform, or the system on a carrier's webhook).
+
+        The offer goes back to ``executing``; the next :meth:`execute_pending` (or
+        :meth:`execute_offer`) pays the refund.
+        """
+        return self._command("confirm_return", actor, case_id, idempotency_key, offer_commands.confirm_return, offer_id, note)
+
+    def allowed_offer_events(self, actor: Actor, case_id: str, offer_id: str) -> tuple[str, ...]:
+        """The offer lifecycle events ``actor`` may fire on the offer now (for a user interface)."""
+        case = self._visible(actor, case_id)
+        offer = case.offer(offer_id) if isinstance(case, Complaint) else None
+        if offer is None:
+            raise OfferNotFound(offer_id=offer_id, case_id=case_id)
+        return lifecycle_for("offer").allowed_events(offer.status, actor.role, self.policy)
+
+    # -- execution --------------------------------------------------------------------------------
+
+    def _offer(self, actor: Actor, case_id: str, offer_id: str) -> tuple[Complaint, Offer]:
+        case = self._visible(actor, case_id)
+        offer = case.offer(offer_id) if isinstance(case, Complaint) else None
+        if offer is None:
+            raise OfferNotFound(offer_id=offer_id, case_id=case_id)
+        assert isinstance(case, Complaint)
+        return case, offer
+
+    def execute_offer(self, actor: Actor, case_id: str, offer_id: str) -> Offer:
+        """Carry out an accepted offer now: start (or resume, or retry) and run its steps in order.
+
+        Each step calls its hook (``resolvekit_refund``, ``resolvekit_return_label``,
+        ``resolvekit_wallet_credit``, ``resolvekit_issue_coupon`` or ``resolvekit_fulfil_offer``)
+        with the step's idempotency key and records the result in the activity log. A hook that
+        raises (or no plugin handling the step) records the offer as ``failed`` with the reason and
+        a retry time; a return stops in ``awaiting_return`` when the policy wants the item back
+        before the refund. Returns the offer as it ends.
+
+        ``actor`` is the host's worker (``Actor.system()``), the platform or the store's merchant.
+        An offer that is not accepted, executing or failed raises
+        :class:`~resolvekit.errors.OfferNotOpen`; nothing is called.
+        """
+        started = self._command("execute_offer", actor, case_id, None, self._with_order(offer_commands.start_execution), offer_id)
+        case = started.case
+        for _ in range(32):  # each pass commits one step; the bound only guards against a faulty storage
+            offer = case.offer(offer_id) if isinstance(case, Complaint) else None
+            assert offer is not None
+            if offer.status != "executing" or not offer.pending_steps:
+                return offer
+            step = offer.pending_steps[0]
+            request = ExecutionRequest(
+                idempotency_key=offer.idempotency_key(step),
+                step=step,
+                offer=offer,
+                case_id=case.id,
+                store_id=case.store_id,
+                customer_id=case.customer_id,
+                order_id=case.order_id or "",
+            )
+            try:
+                try:
+                    reference = self.plugins.execute_step(request)
+                    if reference is None:
+                        raise LookupError(f"no plugin carries out the {step!r} step; register one for its hook")
+                except Exception as exc:  # a host hook may raise anything: record it, visibly, and stop
+                    delay = min(self._retry_backoff * (2 ** max(offer.attempts - 1, 0)), timedelta(days=1))
+                    reason = f"{type(exc).__name__}: {exc}"
+                    fail = offer_commands.fail_execution
+                    case = self._command("fail_offer", actor, case_id, None, fail, offer_id, step, reason, self.now() + delay).case
+                    continue
+                case = self._command("record_offer_step", actor, case_id, None, offer_commands.record_step, offer_id, step, str(reference)).case
+            except (ConcurrencyConflict, OfferNotOpen):
+                case = self._visible(actor, case_id)  # another writer moved the offer: look again (a repeat reuses the key)
+        return self._offer(actor, case_id, offer_id)[1]
+
+    def _complaints(self, statuses: frozenset[str] | None = None) -> list[Complaint]:
+        result: list[Complaint] = []
+        after = None
+        while True:
+            page = self.storage.query(CaseQuery(kind="complaint", statuses=statuses, limit=_PAGE, after=after))
+            result.extend(c for c in page.items if isinstance(c, Complaint) and c.offers)
+            if page.next_cursor is None:
+                return result
+            after = page.next_cursor
+
+    def execute_pending(self, limit: int = 100, *, actor: Actor | None = None) -> ExecutionReport:
+        """Execute up to ``limit`` due offers: accepted ones, interrupted ones (still ``executing``), and
+        failed ones whose retry time has come. Run it from the host's worker, like :meth:`dispatch`.
+
+        This scans the stored complaints (newest first) for offers to execute.
+        """
+        actor = actor if actor is not None else Actor.system()
+        now = self.now()
+        executed = failed = waiting = 0
+        errors: list[tuple[str, str]] = []
+        done = 0
+        for case in self._complaints():
+            for offer in case.offers:
+                due = offer.status in ("accepted", "executing") or (
+                    offer.status == "failed" and offer.retry_at is not None and offer.retry_at <= now
+                )
+                if not due or done >= limit:
+                    continue
+                done += 1
+                try:
+                    after = self.execute_offer(actor, case.id, offer.id)
+                except ResolveKitError as exc:  # e.g. another worker finished it first
+                    errors.append((offer.id, str(exc)))
+                    failed += 1
+                    continue
+                if after.status == "executed":
+                    executed += 1
+                elif after.status == "awaiting_return":
+                    waiting += 1
+                else:
+                    failed += 1
+                    errors.append((offer.id, after.last_error or after.status))
+        return ExecutionReport(executed, failed, waiting, tuple(errors))
+
+    def expire_offers(self, limit: int = 100) -> int:
+        """Record the expiry of proposed offers whose deadline passed (as the system); returns how many.
+
+        Accepting an offer after its deadline is refused even before this sweep runs.
+        """
+        now = self.now()
+        system = Actor.system()
+        count = 0
+        for case in self._complaints(_OPEN_COMPLAINT):
+            for offer in case.offers:
+                if count >= limit or not offer.is_expired(now):
+                    continue
+                try:
+                    self._command("expire_offer", system, case.id, None, offer_commands.expire_offer, offer.id)
+                except ConcurrencyConflict:
+                    continue
+                count += 1
+        return count
