@@ -188,6 +188,14 @@ def test_closing_stops_clocks_and_records_resolution() -> None:
     assert state.closed_at == log.at and agenda(state, SlaPolicy()) == () and next_deadline(state, SlaPolicy()) is None
 
 
+def test_a_state_from_another_policy_is_refused() -> None:
+    log = Log().review()
+    state = track(log.events, SlaPolicy())
+    renamed = SlaPolicy(clocks=tuple(attrs.evolve(c, name="answer") if c.name == "escalation_follow_up" else c for c in DEFAULT_CLOCKS))
+    with pytest.raises(ConfigurationError, match="escalation_follow_up"):
+        track(Log().merchant().events[1:], renamed, state)
+
+
 def test_a_recorded_breach_stays_even_when_the_policy_is_relaxed() -> None:
     log = Log().review()
     deadline = T + timedelta(hours=24)
@@ -201,6 +209,11 @@ def test_a_recorded_breach_stays_even_when_the_policy_is_relaxed() -> None:
 def test_tracking_is_incremental_and_pure() -> None:
     log = Log().review().merchant(timedelta(hours=3)).customer(timedelta(hours=4)).merchant(timedelta(hours=5))
     whole = track(log.events, SlaPolicy())
+    assert whole.kind == "complaint" and whole.version == len(log.events) and whole.status == "waiting_for_customer_response"
+    assert [c.name for c in whole.clocks] == ["first_response", "next_response", "resolution", "escalation_follow_up"]
+    assert [c.name for c in track(Log("ticket").events, SlaPolicy()).clocks] == [
+        "first_response", "next_response", "inquiry_to_claim", "escalation_follow_up"
+    ]
     for cut in range(1, len(log.events)):
         assert track(log.events[cut:], SlaPolicy(), track(log.events[:cut], SlaPolicy())) == whole
 

@@ -151,7 +151,10 @@ class TwentyFourSeven:
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
         """``start + duration``, in UTC."""
-        _duration(duration)
+        if duration.__class__ is not timedelta or duration < _ZERO:
+            _duration(duration)
+        if start.tzinfo is UTC and start.__class__ is datetime:
+            return start + duration
         return utc(start, "start") + duration
 
     def working_time_between(self, a: datetime, b: datetime) -> timedelta:

@@ -321,7 +321,7 @@ class SlaPolicy:
     rejected_offer_events: frozenset[str] = attrs.field(default=frozenset({"offer_rejected"}), converter=_names)
     resolution_clock: str | None = "resolution"
     _by_name: dict[str, ClockPolicy] = attrs.field(init=False, eq=False, hash=False, repr=False)
-    _by_kind: dict[str, tuple[tuple[ClockPolicy, ...], tuple[tuple[int, ...] | None, ...]]] = attrs.field(
+    _by_kind: dict[str, tuple[tuple[ClockPolicy, ...], tuple[tuple[int, ...] | None, ...], tuple[Clock, ...]]] = attrs.field(
         init=False, eq=False, hash=False, repr=False
     )
     _triggers: dict[tuple[str, Role, bool], frozenset[str]] = attrs.field(init=False, eq=False, hash=False, repr=False, factory=dict)
@@ -334,7 +334,7 @@ class SlaPolicy:
             requires = tuple(
                 None if p.requires_met is None else tuple(i for i, q in enumerate(plans) if q.name == p.requires_met) for p in plans
             )
-            by_kind[kind] = (plans, requires)
+            by_kind[kind] = (plans, requires, tuple(Clock(p.name) for p in plans))
         object.__setattr__(self, "_by_kind", by_kind)
         if self.resolution_clock is not None and self.clock(self.resolution_clock) is None:
             raise ConfigurationError(
@@ -550,7 +550,7 @@ def _step(c: Clock, p: ClockPolicy, kind: str, names: frozenset[str], event: Cas
 def _plans(state: SlaState, policy: SlaPolicy) -> tuple[tuple[ClockPolicy, ...], tuple[tuple[int, ...] | None, ...]]:
     known = policy._by_kind.get(state.kind)
     if known is not None and len(known[0]) == len(state.clocks):
-        return known  # names are checked clock by clock as the events are folded
+        return known[0], known[1]  # names are checked clock by clock as the events are folded
     plans = []
     for clock in state.clocks:
         plan = policy.clock(clock.name)
@@ -576,26 +576,24 @@ def track(events: Iterable[CaseEvent], policy: SlaPolicy, state: SlaState | None
         if state is None:
             raise ConfigurationError(N_("SLA tracking needs at least the opening event of a case."))
         return state
-    if state is None:
+    if state is None:  # a new case: every clock that applies to its kind, idle
         first = events[0]
         opened = str(first.kind)
-        kind = opened[: -len("_opened")] if opened.endswith("_opened") else opened
-        state = SlaState(
-            case_id=first.case_id,
-            kind=kind,
-            version=0,
-            status=str(first.payload.get("status", "")),
-            status_since=first.at,
-            last_activity_at=first.at,
-            clocks=tuple(Clock(p.name) for p in policy.clocks if kind in p.kinds),
-        )
-    clocks = list(state.clocks)
-    plans, requires = _plans(state, policy)
-    status, status_since, last_activity = state.status, state.status_since, state.last_activity_at
-    escalated_at, rejected, reached = state.escalated_at, state.rejected_offers, state.rejections_reached_at
-    warned_at, closed_at = state.auto_close_warned_at, state.closed_at
+        case_id, case_kind = first.case_id, opened[: -len("_opened")] if opened.endswith("_opened") else opened
+        plans, requires, idle = policy._by_kind.get(case_kind) or ((), (), ())
+        clocks = list(idle)
+        status, status_since, last_activity = str(first.payload.get("status", "")), first.at, first.at
+        escalated_at, rejected, reached, warned_at, closed_at = None, 0, None, None, None
+        version = 0
+    else:
+        case_id, case_kind = state.case_id, state.kind
+        clocks = list(state.clocks)
+        plans, requires = _plans(state, policy)
+        status, status_since, last_activity = state.status, state.status_since, state.last_activity_at
+        escalated_at, rejected, reached = state.escalated_at, state.rejected_offers, state.rejections_reached_at
+        warned_at, closed_at = state.auto_close_warned_at, state.closed_at
+        version = state.version
     threshold = policy.rejected_offers_before_escalation
-    version = state.version
     for event in events:
         version = event.version
         kind = str(event.kind)
@@ -611,7 +609,9 @@ def track(events: Iterable[CaseEvent], policy: SlaPolicy, state: SlaState | None
         for index, clock in enumerate(clocks):
             plan = plans[index]
             if plan.name != clock.name:
-                _plans(attrs.evolve(state, kind=""), policy)  # raises, naming the unknown clock
+                raise ConfigurationError(
+                    N_("The SLA state has a clock {clock!r} the policy does not define; track the case again."), clock=clock.name
+                )
             if clock.cycle > 0 and clock.met_at is None and clock.stopped_at is None:  # running: pause, meet, stop?
                 if not (
                     closing
@@ -638,8 +638,8 @@ def track(events: Iterable[CaseEvent], policy: SlaPolicy, state: SlaState | None
         if closing:
             closed_at = event.at
     return SlaState(
-        case_id=state.case_id,
-        kind=state.kind,
+        case_id=case_id,
+        kind=case_kind,
         version=version,
         status=status,
         status_since=status_since,
