@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 from resolvekit.application import CommandResult, DispatchReport, ResolveKit
 from resolvekit.domain.actors import Actor, Role
 from resolvekit.domain.calendars import ALWAYS, BusinessCalendar, DeadlineExplanation
-from resolvekit.domain.cases import Case, Complaint, Escalation, Message, Rating, Ticket
+from resolvekit.domain.cases import Case, Complaint, Escalation, HelpRequest, Message, Rating, Ticket
 from resolvekit.domain.events import CaseEvent, EventKind
 from resolvekit.domain.money import Money
 from resolvekit.domain.notifications import Notification, Recipient
@@ -22,14 +22,18 @@ from resolvekit.domain.offers import ExecutionRequest, Offer, OfferKind, OfferPo
 from resolvekit.domain.policy import Policy
 from resolvekit.domain.sla import ClockPolicy, SlaPolicy
 from resolvekit.domain.templates import CannedResponse
+from resolvekit.domain.ticket_types import FormField, Requirement, Routing, TicketType
+from resolvekit.domain.triage import TriageBatch, TriageDecision, TriageOutcome, TriagePolicy, TriageRule, TriageRules
 from resolvekit.domain.values import Attachment, Customer, Order, OrderItem, Store
 from resolvekit.errors import (
+    CardNumberRefused,
     CaseClosed,
     CaseNotFound,
     ConcurrencyConflict,
     ConfigurationError,
     CurrencyMismatch,
     IdempotencyKeyReused,
+    InquiryNotOffered,
     InvalidAmount,
     InvalidShare,
     InvalidTransition,
@@ -39,19 +43,23 @@ from resolvekit.errors import (
     OfferLimitReached,
     OfferNotFound,
     OfferNotOpen,
+    OrderInFuture,
     OrderNotFound,
     OverRefund,
     PermissionDenied,
     ResolveKitError,
+    SelfServiceDisabled,
     StorageError,
+    UnknownTicketType,
     ValidationError,
 )
 from resolvekit.hookspecs import hookimpl
 from resolvekit.offer_service import ExecutionReport
+from resolvekit.self_service import HelpResult
 from resolvekit.storage import CaseQuery, Page
 
 if _TYPE_CHECKING:
-    from resolvekit.domain.lifecycles import ComplaintLifecycle, OfferLifecycle, TicketLifecycle
+    from resolvekit.domain.lifecycles import ComplaintLifecycle, HelpRequestLifecycle, OfferLifecycle, TicketLifecycle
 
 __version__ = "0.1.0.dev0"
 """The installed version of resolvekit (PEP 440)."""
@@ -62,6 +70,7 @@ __all__ = [
     "Attachment",
     "BusinessCalendar",
     "CannedResponse",
+    "CardNumberRefused",
     "Case",
     "CaseClosed",
     "CaseEvent",
@@ -77,17 +86,22 @@ __all__ = [
     "Customer",
     "DeadlineExplanation",
     "DispatchReport",
-    "Escalation",
     "EventKind",
+    "Escalation",
     "ExecutionReport",
     "ExecutionRequest",
+    "FormField",
+    "HelpRequest",
+    "HelpRequestLifecycle",
+    "HelpResult",
     "IdempotencyKeyReused",
+    "InquiryNotOffered",
     "InvalidAmount",
     "InvalidShare",
     "InvalidTransition",
+    "NotDue",
     "Message",
     "Money",
-    "NotDue",
     "NotFound",
     "Notification",
     "Offer",
@@ -99,6 +113,7 @@ __all__ = [
     "OfferNotOpen",
     "OfferPolicy",
     "Order",
+    "OrderInFuture",
     "OrderItem",
     "OrderNotFound",
     "OverRefund",
@@ -107,14 +122,25 @@ __all__ = [
     "Policy",
     "Rating",
     "Recipient",
+    "Requirement",
     "ResolveKit",
     "ResolveKitError",
     "Role",
+    "Routing",
+    "SelfServiceDisabled",
     "SlaPolicy",
     "StorageError",
     "Store",
     "Ticket",
     "TicketLifecycle",
+    "TicketType",
+    "TriageBatch",
+    "TriageDecision",
+    "TriageOutcome",
+    "TriagePolicy",
+    "TriageRule",
+    "TriageRules",
+    "UnknownTicketType",
     "ValidationError",
     "__version__",
     "hookimpl",
@@ -123,7 +149,10 @@ __all__ = [
 # The lifecycle classes are declared with python-statemachine, which the command path does not need
 # (it uses the tables compiled from them on first use): they are imported when first asked for, so
 # that `import resolvekit` does not load python-statemachine. Add new lifecycles here, not above.
-_LAZY = {name: "resolvekit.domain.lifecycles" for name in ("ComplaintLifecycle", "OfferLifecycle", "TicketLifecycle")}
+_LAZY = {
+    name: "resolvekit.domain.lifecycles"
+    for name in ("ComplaintLifecycle", "HelpRequestLifecycle", "OfferLifecycle", "TicketLifecycle")
+}
 
 
 def __getattr__(name: str) -> object:

@@ -23,10 +23,11 @@ from resolvekit.domain.offers import OfferKind, validate_kinds
 from resolvekit.domain.policy import Policy
 from resolvekit.domain.templates import CannedResponse
 from resolvekit.domain.transitions import lifecycle_for
-from resolvekit.domain.values import Attachment, Customer, Order, utc
+from resolvekit.domain.values import Attachment, Customer, Order, Store, utc
 from resolvekit.errors import CaseNotFound, ConcurrencyConflict, IdempotencyKeyReused, PermissionDenied
 from resolvekit.offer_service import OfferCommands
 from resolvekit.plugin_host import PluginHost
+from resolvekit.self_service import SelfServiceCommands
 from resolvekit.sla_service import SlaCommands, SlaTracker
 from resolvekit.storage import AppliedCommand, CaseQuery, Commit, Page, Storage
 
@@ -62,7 +63,7 @@ def _new_id(kind: str) -> str:
     return f"{kind[0].upper()}-{os.urandom(8).hex().upper()}"
 
 
-class ResolveKit(OfferCommands, SlaCommands):
+class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands):
     """The resolvekit application: create one per process (or per test) and keep it.
 
     Args:
@@ -118,6 +119,8 @@ class ResolveKit(OfferCommands, SlaCommands):
         self._id_factory = id_factory
         self._retry_backoff = retry_backoff
         self._sla = SlaTracker(self.policy, self.storage)
+        self.ticket_types = self.plugins.ticket_types()
+        self.triage_rules = self.plugins.triage_rules()
 
     # -- infrastructure ---------------------------------------------------------------------------
 
@@ -262,34 +265,38 @@ class ResolveKit(OfferCommands, SlaCommands):
         self,
         actor: Actor,
         *,
-        store_id: str,
+        store_id: str | None = None,
         customer: Customer,
         ticket_type: str,
-        description: str,
+        description: str = "",
         order: Order | None = None,
+        fields: Mapping[str, str] | None = None,
         attachments: Sequence[Attachment] = (),
+        store: Store | None = None,
         idempotency_key: str | None = None,
     ) -> CommandResult:
-        """The customer opens a self-service ticket at ``store_id``; it starts ``under_merchant_review``."""
-        case_id = self._id_factory("ticket")
-        policy = self.policy
-        return self._run(
+        """The customer opens a self-service ticket of a registered ``ticket_type`` at a store.
+
+        Pass the store as ``store=`` (a :class:`~resolvekit.Store`: a store that has not enabled
+        self-service refuses with :class:`~resolvekit.errors.SelfServiceDisabled`) or as ``store_id=``
+        (described by the ``resolvekit_find_store`` hook, if any). ``fields`` are the type's form
+        fields; the type decides what is required, its routing and its initial status
+        (``under_merchant_review``, or ``under_platform_review`` for types routed to the platform).
+        An unknown type raises :class:`~resolvekit.errors.UnknownTicketType`; a missing required field
+        a :class:`~resolvekit.errors.ValidationError` naming it. This does not triage: for "my order is
+        delayed" use :meth:`request_help` and :meth:`open_inquiry`.
+        """
+        return self._open_ticket(
             actor,
-            None,
-            lambda case, now: commands.open_ticket(
-                case_id=case_id,
-                actor=actor,
-                store_id=store_id,
-                customer=customer,
-                ticket_type=ticket_type,
-                description=description,
-                order=order,
-                attachments=attachments,
-                now=now,
-                policy=policy,
-            ),
-            idempotency_key,
-            lambda: repr(("open_ticket", store_id, customer, ticket_type, description, order, tuple(attachments))),
+            store=store,
+            store_id=store_id,
+            customer=customer,
+            ticket_type=ticket_type,
+            description=description,
+            order=order,
+            fields=fields,
+            attachments=attachments,
+            idempotency_key=idempotency_key,
         )
 
     def reply(

@@ -8,17 +8,22 @@ and how to fix it, and (where it fits) also derives from the matching built-in e
     │   ├── InvalidAmount                     NaN, a float, too many decimals, unknown currency, not positive
     │   ├── InvalidShare                      a percentage outside (0, 100] or the policy's share limits
     │   ├── CurrencyMismatch                  two currencies mixed
-    │   └── OverRefund                        more than remains refundable on the order (or item)
+    │   ├── OverRefund                        more than remains refundable on the order (or item)
+    │   ├── CardNumberRefused                 a full card number where only the last four digits may go
+    │   ├── UnknownTicketType                 no ticket type of that name is registered
+    │   └── OrderInFuture                     the order's creation time is after now (beyond the tolerance)
     ├── NotFound (LookupError)
     │   ├── CaseNotFound                      unknown case, or one the actor may not see
     │   ├── OrderNotFound
     │   └── OfferNotFound
     ├── PermissionDenied                      the actor's role may not do this
+    │   └── SelfServiceDisabled               the store has not enabled self-service tickets
     ├── InvalidTransition                     the event is not allowed in the case's status
     │   ├── CaseClosed                        the case is closed; closed is final
     │   ├── OfferNotOpen                      the offer was already accepted, rejected, withdrawn...
     │   │   └── OfferExpired                  the offer's deadline passed
     │   ├── OfferLimitReached                 the policy's number of offers per complaint is used up
+    │   ├── InquiryNotOffered                 the delayed-order triage does not offer an inquiry ticket now
     │   └── NotDue                            an SLA step (breach, warning, auto-close) is not due (any more)
     ├── ConcurrencyConflict                   another writer changed the case first
     ├── IdempotencyKeyReused                  the key was used for a different command
@@ -41,6 +46,7 @@ from typing import Any, ClassVar
 from resolvekit._i18n import N_, render
 
 __all__ = [
+    "CardNumberRefused",
     "CaseClosed",
     "CaseNotFound",
     "ConcurrencyConflict",
@@ -50,6 +56,7 @@ __all__ = [
     "DatabaseLocked",
     "DatabaseUnavailable",
     "IdempotencyKeyReused",
+    "InquiryNotOffered",
     "InvalidAmount",
     "InvalidShare",
     "InvalidTransition",
@@ -59,12 +66,15 @@ __all__ = [
     "OfferLimitReached",
     "OfferNotFound",
     "OfferNotOpen",
+    "OrderInFuture",
     "OrderNotFound",
     "OverRefund",
     "PermissionDenied",
     "ResolveKitError",
     "SchemaError",
+    "SelfServiceDisabled",
     "StorageError",
+    "UnknownTicketType",
     "ValidationError",
 ]
 
@@ -312,4 +322,64 @@ class OfferLimitReached(InvalidTransition):
     code = "offer_limit_reached"
     default_message = N_(
         "Complaint {case_id} already has {count} offer(s); the policy allows {limit} per complaint."
+    )
+
+
+# -- self-service intake (ticket types, delayed-order triage) ---------------------------------------
+
+
+class CardNumberRefused(ValidationError):
+    """A field held something that looks like a full payment-card number (13 or more digits).
+
+    Only the last four digits of a card are ever accepted. The message names the field, never the
+    value, and nothing of the refused input is stored or logged.
+    """
+
+    code = "card_number_refused"
+    default_message = N_(
+        "{field} looks like it holds a full card number, which is never accepted or stored. "
+        "Remove it and give only the last four digits of the card."
+    )
+
+
+class UnknownTicketType(ValidationError):
+    """No ticket type of this name is registered (see the ``resolvekit_ticket_types`` hook)."""
+
+    code = "unknown_ticket_type"
+    default_message = N_("There is no ticket type {ticket_type!r}; choose one of {allowed}.")
+
+
+class OrderInFuture(ValidationError):
+    """The order's creation time lies after the current time, beyond the policy's clock-skew tolerance.
+
+    Usually the host's clock or its order data is wrong; the order cannot be triaged until it is fixed.
+    """
+
+    code = "order_in_future"
+    default_message = N_(
+        "Order {order_id} was created at {created_at}, after the current time {now}. "
+        "Check the host's clock and the order's creation time."
+    )
+
+
+class SelfServiceDisabled(PermissionDenied):
+    """The store has not enabled self-service tickets (``Store.self_service_enabled`` is false)."""
+
+    code = "self_service_disabled"
+    default_message = N_(
+        "Store {store_id} has not enabled self-service tickets; contact the store another way, "
+        "or ask the merchant to enable self-service."
+    )
+
+
+class InquiryNotOffered(InvalidTransition):
+    """The delayed-order triage does not offer an inquiry ticket for this order now.
+
+    ``params["outcome"]`` is what the triage decided instead (e.g. ``"send_tracking_link"``).
+    """
+
+    code = "inquiry_not_offered"
+    default_message = N_(
+        "An inquiry ticket about order {order_id} is not offered now: the triage decided '{outcome}' "
+        "(rule {rule}). Ask for help instead of opening an inquiry."
     )

@@ -29,6 +29,9 @@ import pluggy
 if TYPE_CHECKING:
     from resolvekit.domain.notifications import Notification
     from resolvekit.domain.offers import ExecutionRequest, OfferKind
+    from resolvekit.domain.ticket_types import TicketTypeRegistry
+    from resolvekit.domain.triage import TriageRules
+    from resolvekit.domain.values import Order, Store
     from resolvekit.storage import Storage
 
 __all__ = ["PROJECT", "hookimpl", "hookspec"]
@@ -212,6 +215,86 @@ def resolvekit_fulfil_offer(request: ExecutionRequest) -> str | None:
         handle the step. Raise on failure (recorded, retried).
 
     Calling rule: stops at the first non-``None`` result.
+
+    Added in 0.1.
+    """
+
+
+# -------------------------------------------------------------------------------------------------
+# Self-service: ticket types, the delayed-order triage, the host's orders and stores
+# -------------------------------------------------------------------------------------------------
+
+
+@hookspec
+def resolvekit_ticket_types(register: TicketTypeRegistry) -> None:
+    """Register self-service ticket types by calling ``register(ticket_type)``.
+
+    :param register: call it with a :class:`resolvekit.domain.ticket_types.TicketType` for each type
+        this plugin offers (its form fields, their validation, its routing to the merchant or the
+        platform, its initial status). ``register(ticket_type, replace=True)`` replaces a type of
+        the same name another plugin registered (the built-in ``order_delayed`` or
+        ``payment_without_order``, say).
+    :return: nothing.
+
+    Calling rule: every implementation is called, once per application object, when the ticket
+    types are first needed. The built-in ``tickets`` plugin registers the two built-in types through
+    this very hook. A name registered twice without ``replace=True`` is a
+    :class:`~resolvekit.errors.ConfigurationError`.
+
+    Added in 0.1.
+    """
+
+
+@hookspec
+def resolvekit_triage_rules(rules: TriageRules) -> None:
+    """Add, replace or remove delayed-order triage rules by editing ``rules`` in place.
+
+    :param rules: a :class:`resolvekit.domain.triage.TriageRules` holding the rules so far (first
+        the built-in :data:`~resolvekit.domain.triage.DEFAULT_RULES`). ``rules.add(rule)`` puts a
+        rule first (so it wins over the built-ins), ``rules.add(rule, before="fallback")`` or
+        ``after=`` places it next to a named rule, ``rules.replace(name, rule)`` and
+        ``rules.remove(name)`` change the built-ins.
+    :return: nothing.
+
+    Calling rule: every implementation is called, once per application object, when the rules are
+    first needed; the result is frozen. The last rule must apply to every order (a catch-all), so
+    every order gets exactly one outcome; otherwise :class:`~resolvekit.errors.ConfigurationError`.
+
+    Added in 0.1.
+    """
+
+
+@hookspec(firstresult=True)
+def resolvekit_find_order(order_id: str, customer_id: str, store_id: str) -> Order | None:
+    """Look up one of a customer's orders at a store, for self-service requests.
+
+    :param order_id: the order id the customer gave.
+    :param customer_id: the logged-in customer asking.
+    :param store_id: the store the customer is asking at.
+    :return: the :class:`~resolvekit.Order` (its current status, creation time and, when known,
+        ``tracking_url``), or ``None`` when there is no such order for this customer at this store.
+        resolvekit checks the owner and the store again and reports a missing order and someone
+        else's order with the same :class:`~resolvekit.errors.OrderNotFound`.
+
+    Calling rule: stops at the first non-``None`` result. Called on every self-service request
+    about an order; with no implementation at all such requests fail with
+    :class:`~resolvekit.errors.ConfigurationError`.
+
+    Added in 0.1.
+    """
+
+
+@hookspec(firstresult=True)
+def resolvekit_find_store(store_id: str) -> Store | None:
+    """Describe a store, for self-service requests that name it only by id.
+
+    :param store_id: the store's id.
+    :return: the :class:`~resolvekit.Store` (whether it enabled self-service above all), or
+        ``None`` when this plugin does not know it.
+
+    Calling rule: stops at the first non-``None`` result. Consulted by
+    :meth:`resolvekit.ResolveKit.open_ticket` when the host passes ``store_id`` instead of a
+    ``Store``; when no plugin knows the store, self-service is taken as enabled.
 
     Added in 0.1.
     """

@@ -12,6 +12,9 @@ from resolvekit import hookspecs
 from resolvekit._i18n import N_
 from resolvekit.domain.notifications import Notification
 from resolvekit.domain.offers import HOOK_STEPS, ExecutionRequest
+from resolvekit.domain.ticket_types import TicketTypeRegistry, TicketTypes
+from resolvekit.domain.triage import TriageRule, TriageRules
+from resolvekit.domain.values import Order, Store
 from resolvekit.errors import ConfigurationError
 from resolvekit.storage import Storage
 
@@ -69,6 +72,33 @@ class PluginHost:
         """Run one execution step of an offer through its hook; ``None`` when no plugin handles it."""
         hook = getattr(self._hook, HOOK_STEPS.get(request.step, "resolvekit_fulfil_offer"))
         return cast("str | None", hook(request=request))
+
+    def ticket_types(self) -> TicketTypes:
+        """The ticket types every plugin registers (built-ins through the same hook)."""
+        registry = TicketTypeRegistry()
+        self._hook.resolvekit_ticket_types(register=registry)
+        return registry.build()
+
+    def triage_rules(self) -> tuple[TriageRule, ...]:
+        """The delayed-order triage rules after every plugin edited the built-in ones."""
+        rules = TriageRules()
+        self._hook.resolvekit_triage_rules(rules=rules)
+        return rules.freeze()
+
+    def find_order(self, order_id: str, customer_id: str, store_id: str) -> Order | None:
+        """The customer's order at the store from the first plugin that knows it, or ``None``."""
+        if not self._hook.resolvekit_find_order.get_hookimpls():
+            raise ConfigurationError(
+                N_("No plugin implements resolvekit_find_order; register one so self-service can look orders up.")
+            )
+        return cast(
+            "Order | None",
+            self._hook.resolvekit_find_order(order_id=order_id, customer_id=customer_id, store_id=store_id),
+        )
+
+    def find_store(self, store_id: str) -> Store | None:
+        """The store from the first plugin that describes it, or ``None``."""
+        return cast("Store | None", self._hook.resolvekit_find_store(store_id=store_id))
 
     def translate(self, text: str, source_locale: str, target_locale: str) -> str | None:
         """A translation from the first plugin able to make it, or ``None``."""

@@ -20,7 +20,7 @@ from resolvekit.domain.offers import OFFER_EVENTS, Offer, apply_offer_event
 from resolvekit.domain.values import Attachment, Order
 from resolvekit.errors import ValidationError
 
-__all__ = ["Case", "Complaint", "Escalation", "Message", "Rating", "Ticket", "apply", "can_see", "customer_may_see", "fold"]
+__all__ = ["Case", "Complaint", "Escalation", "HelpRequest", "Message", "Rating", "Ticket", "apply", "can_see", "customer_may_see", "fold"]
 
 
 @attrs.frozen
@@ -133,15 +133,45 @@ class Complaint(Case):
 
 @attrs.frozen
 class Ticket(Case):
-    """A self-service ticket (DOMAIN section 3)."""
+    """A self-service ticket (DOMAIN section 3).
+
+    ``ticket_type`` names its :class:`~resolvekit.domain.ticket_types.TicketType`; ``routing`` is who
+    handles it (``"merchant"`` or ``"platform"``); ``form_fields`` are the cleaned form fields as
+    ``(name, value)`` pairs (also as a dict through :attr:`form`).
+    """
 
     ticket_type: str = ""
     rating: Rating | None = None
+    routing: str = "merchant"
+    form_fields: tuple[tuple[str, str], ...] = ()
 
     @property
     def kind(self) -> str:
         """Always ``"ticket"``."""
         return "ticket"
+
+    @property
+    def form(self) -> dict[str, str]:
+        """The ticket's form fields by name."""
+        return dict(self.form_fields)
+
+
+@attrs.frozen
+class HelpRequest(Case):
+    """A self-service help request the delayed-order triage answered at once, without a ticket.
+
+    It records that the customer asked about ``order_id`` and what they were sent (``outcome``: the
+    tracking link or the order details) by which triage ``rule``; the notification travels through
+    the outbox with it. It is final from the start (status ``answered``): nothing can be added.
+    """
+
+    outcome: str = ""
+    rule: str = ""
+
+    @property
+    def kind(self) -> str:
+        """Always ``"help_request"``."""
+        return "help_request"
 
 
 def _attachments(payload: Mapping[str, Any]) -> tuple[Attachment, ...]:
@@ -173,7 +203,19 @@ def _complaint_opened(case: Case | None, event: CaseEvent) -> Case:
 
 
 def _ticket_opened(case: Case | None, event: CaseEvent) -> Case:
-    return _opened(Ticket, event, ticket_type=event.payload["ticket_type"])
+    p = event.payload
+    return _opened(
+        Ticket,
+        event,
+        ticket_type=p["ticket_type"],
+        routing=p.get("routing", "merchant"),
+        form_fields=tuple(sorted(p.get("form", {}).items())),
+    )
+
+
+def _help_requested(case: Case | None, event: CaseEvent) -> Case:
+    p = event.payload
+    return _opened(HelpRequest, event, outcome=p["outcome"], rule=p["rule"], closed_at=event.at, closed_by=event.actor)
 
 
 def _message_added(case: Case, event: CaseEvent) -> dict[str, Any]:
@@ -224,6 +266,7 @@ def _no_change(case: Case, event: CaseEvent) -> dict[str, Any]:
 _OPENERS: dict[EventKind, Callable[[Case | None, CaseEvent], Case]] = {
     EventKind.COMPLAINT_OPENED: _complaint_opened,
     EventKind.TICKET_OPENED: _ticket_opened,
+    EventKind.HELP_REQUESTED: _help_requested,
 }
 _CHANGES: dict[EventKind, Callable[[Case, CaseEvent], dict[str, Any]]] = {
     EventKind.REVIEW_PASSED: _no_change,

@@ -45,6 +45,10 @@ _REPLY_EVENT = {
     ("ticket", Role.CUSTOMER): "customer_reply",
     ("ticket", Role.MERCHANT): "merchant_reply",
     ("ticket", Role.PLATFORM): "merchant_reply",
+    # a help request is final from the start: these meet its lifecycle's "closed is final"
+    ("help_request", Role.CUSTOMER): "customer_reply",
+    ("help_request", Role.MERCHANT): "merchant_reply",
+    ("help_request", Role.PLATFORM): "merchant_reply",
 }
 
 

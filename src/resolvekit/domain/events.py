@@ -19,6 +19,9 @@ class EventKind(enum.StrEnum):
 
     COMPLAINT_OPENED = "complaint_opened"
     TICKET_OPENED = "ticket_opened"
+    HELP_REQUESTED = "help_requested"
+    """A customer asked for help about an order and the delayed-order triage answered at once (a
+    tracking link or the order details, no ticket); the payload carries the triage decision."""
     REVIEW_PASSED = "review_passed"
     MESSAGE_ADDED = "message_added"
     CASE_CLOSED = "case_closed"

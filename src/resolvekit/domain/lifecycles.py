@@ -20,7 +20,7 @@ from statemachine import State, StateMachine
 from resolvekit.domain.actors import Role
 from resolvekit.domain.policy import Policy
 
-__all__ = ["GUARDS", "ComplaintLifecycle", "OfferLifecycle", "TicketLifecycle"]
+__all__ = ["GUARDS", "ComplaintLifecycle", "HelpRequestLifecycle", "OfferLifecycle", "TicketLifecycle"]
 
 Guard = Callable[[Role, Policy], bool]
 
@@ -168,37 +168,74 @@ class TicketLifecycle(_Guards, StateMachine):
     """A self-service ticket (DOMAIN section 3): replies both ways, internal notes, customer closes.
 
     Rating is feedback on a closed ticket, not a lifecycle step: closed is final here too.
+
+    A ticket starts in the status its ticket type declares: ``under_merchant_review`` (the initial
+    status, for types the merchant handles) or ``under_platform_review`` (for types routed to the
+    platform team, such as "payment deducted without an order", which need no merchant action).
+    A platform-routed ticket stays with the platform: only the platform replies (the reply event
+    keeps the ticket's name ``merchant_reply``) and adds notes, and the customer replies or closes.
+    Because a platform-routed ticket is opened straight into its status, that status is not reached
+    from the initial one, so the machine allows that disconnected start.
     """
+
+    validate_disconnected_states = False
 
     under_merchant_review = State(initial=True)
     waiting_for_customer_response = State()
+    under_platform_review = State()
     closed = State(final=True)
 
-    customer_reply = under_merchant_review.to.itself(cond="by_customer") | waiting_for_customer_response.to(
-        under_merchant_review, cond="by_customer"
+    customer_reply = (
+        under_merchant_review.to.itself(cond="by_customer")
+        | waiting_for_customer_response.to(under_merchant_review, cond="by_customer")
+        | under_platform_review.to.itself(cond="by_customer")
     )
-    merchant_reply = under_merchant_review.to(
-        waiting_for_customer_response, cond="by_staff"
-    ) | waiting_for_customer_response.to.itself(cond="by_staff")
-    add_note = under_merchant_review.to.itself(cond="by_staff") | waiting_for_customer_response.to.itself(
-        cond="by_staff"
+    merchant_reply = (
+        under_merchant_review.to(waiting_for_customer_response, cond="by_staff")
+        | waiting_for_customer_response.to.itself(cond="by_staff")
+        | under_platform_review.to.itself(cond="by_platform")
     )
-    close = under_merchant_review.to(closed, cond="may_close_ticket") | waiting_for_customer_response.to(
-        closed, cond="may_close_ticket"
+    add_note = (
+        under_merchant_review.to.itself(cond="by_staff")
+        | waiting_for_customer_response.to.itself(cond="by_staff")
+        | under_platform_review.to.itself(cond="by_platform")
     )
-    escalate = under_merchant_review.to.itself(cond="may_escalate") | waiting_for_customer_response.to.itself(
-        cond="may_escalate"
+    close = (
+        under_merchant_review.to(closed, cond="may_close_ticket")
+        | waiting_for_customer_response.to(closed, cond="may_close_ticket")
+        | under_platform_review.to(closed, cond="may_close_ticket")
     )
-    flag_safety_issue = under_merchant_review.to.itself(cond="by_party") | waiting_for_customer_response.to.itself(
-        cond="by_party"
+    escalate = (
+        under_merchant_review.to.itself(cond="may_escalate")
+        | waiting_for_customer_response.to.itself(cond="may_escalate")
+        | under_platform_review.to.itself(cond="may_escalate")
     )
-    dispute_policy = under_merchant_review.to.itself(cond="by_party") | waiting_for_customer_response.to.itself(
-        cond="by_party"
+    flag_safety_issue = (
+        under_merchant_review.to.itself(cond="by_party")
+        | waiting_for_customer_response.to.itself(cond="by_party")
+        | under_platform_review.to.itself(cond="by_party")
     )
-    record_deadline = under_merchant_review.to.itself(cond="by_system") | waiting_for_customer_response.to.itself(
-        cond="by_system"
+    dispute_policy = (
+        under_merchant_review.to.itself(cond="by_party")
+        | waiting_for_customer_response.to.itself(cond="by_party")
+        | under_platform_review.to.itself(cond="by_party")
+    )
+    record_deadline = (
+        under_merchant_review.to.itself(cond="by_system")
+        | waiting_for_customer_response.to.itself(cond="by_system")
+        | under_platform_review.to.itself(cond="by_system")
     )
     auto_close = waiting_for_customer_response.to(closed, cond="may_auto_close")
+
+
+class HelpRequestLifecycle(_Guards, StateMachine):
+    """A self-service help request the delayed-order triage answered at once (DOMAIN section 3).
+
+    It is recorded already ``answered``, which is final: the customer was sent a tracking link or
+    the order details, and nothing can be added. A follow-up is a ticket, not a reply here.
+    """
+
+    answered = State(initial=True, final=True)
 
 
 class OfferLifecycle(_Guards, StateMachine):

@@ -152,8 +152,91 @@ _RULES: dict[EventKind, list[tuple[Role, str, str]]] = {
 }
 _REPLY_TO_CUSTOMER = (_CUSTOMER, N_("New reply on {case_id}"), N_("{author_label} replied: {body}"))
 _REPLY_TO_MERCHANT = (_MERCHANT, N_("New reply on {case_id}"), N_("{customer_name} replied: {body}"))
-_KIND_LABELS = {"complaint": N_("Complaint"), "ticket": N_("Ticket")}
+_KIND_LABELS = {"complaint": N_("Complaint"), "ticket": N_("Ticket"), "help_request": N_("Help request")}
 _AUTHOR_LABELS = {_MERCHANT: N_("The merchant"), _PLATFORM: N_("The platform team")}
+
+
+Rule = tuple[Role, str, str]
+
+# Self-service (DOMAIN section 3): what the delayed-order triage sends, and platform-routed tickets.
+_TRACKING_LINK: list[Rule] = [
+    (_CUSTOMER, N_("Tracking order {order_number}"), N_("Your order {order_number} is '{order_status}'. Follow it here: {tracking_url}")),
+]
+_TRACKING_ON_ORDER_PAGE: list[Rule] = [
+    (
+        _CUSTOMER,
+        N_("Tracking order {order_number}"),
+        N_("Your order {order_number} is '{order_status}'. Its tracking link is on the order's page in your account."),
+    ),
+]
+_ORDER_DETAILS: list[Rule] = [
+    (
+        _CUSTOMER,
+        N_("Details of order {order_number}"),
+        N_("Order {order_number} was placed on {placed_at} and its status is '{order_status}'. Items: {items}. Total paid: {total_paid} {currency}."),
+    ),
+]
+_LATE_ORDER_TICKET = (
+    _MERCHANT,
+    N_("Order {order_number} is late: ticket {case_id}"),
+    N_("A ticket was opened automatically: order {order_number} is {age_hours} hours old and still '{order_status}'."),
+)
+_AUTOMATIC_TICKET: list[Rule] = [
+    (
+        _CUSTOMER,
+        N_("Ticket {case_id}: order {order_number} is late"),
+        N_("Order {order_number} is taking longer than expected, so ticket {case_id} was opened with the store for you. Follow the order here: {tracking_url}"),
+    ),
+    _LATE_ORDER_TICKET,
+]
+_AUTOMATIC_TICKET_NO_LINK: list[Rule] = [
+    (
+        _CUSTOMER,
+        N_("Ticket {case_id}: order {order_number} is late"),
+        N_("Order {order_number} is taking longer than expected, so ticket {case_id} was opened with the store for you. Its tracking link is on the order's page in your account."),
+    ),
+    _LATE_ORDER_TICKET,
+]
+_PLATFORM_TICKET: list[Rule] = [
+    (_CUSTOMER, N_("Ticket {case_id} received"), N_("Your ticket went to the platform team, who will contact you within a few days.")),
+    (_PLATFORM, N_("New ticket {case_id} for the platform team"), N_("{customer_name} opened a '{ticket_type}' ticket at store {store_id}. {form} {description}")),
+]
+
+
+def _self_service(case: Case, event: CaseEvent) -> tuple[list[Rule], dict[str, Any]] | None:
+    """Rules and parameters of self-service events that differ from the plain tables, or ``None``."""
+    p = event.payload
+    if event.kind is EventKind.HELP_REQUESTED:
+        order = p.get("order") or {}
+        params: dict[str, Any] = {
+            "order_status": order.get("status", ""),
+            "tracking_url": order.get("tracking_url") or "",
+            "placed_at": str(order.get("placed_at", ""))[:10],
+            "items": ", ".join(f"{i['quantity']} x {i['name']}" for i in order.get("items", ())),
+            "total_paid": order.get("total_paid", ""),
+            "currency": order.get("currency", ""),
+        }
+        if p.get("outcome") == "send_order_details":
+            return _ORDER_DETAILS, params
+        return (_TRACKING_LINK if params["tracking_url"] else _TRACKING_ON_ORDER_PAGE), params
+    if event.kind is EventKind.TICKET_OPENED and p.get("origin") == "automatic":
+        triage = p.get("triage") or {}
+        hours = float(triage.get("age_seconds", 0)) / 3600
+        params = {
+            "order_status": p.get("order_status", ""),
+            "tracking_url": p.get("tracking_url") or "",
+            "age_hours": f"{hours:.0f}",
+        }
+        return (_AUTOMATIC_TICKET if params["tracking_url"] else _AUTOMATIC_TICKET_NO_LINK), params
+    if event.kind is EventKind.TICKET_OPENED and p.get("routing") == "platform":
+        form = p.get("form") or {}
+        params = {
+            "ticket_type": p.get("ticket_type", ""),
+            "store_id": case.store_id,
+            "form": "; ".join(f"{k}: {v}" for k, v in sorted(form.items())),
+        }
+        return _PLATFORM_TICKET, params
+    return None
 
 
 def _recipient_id(case: Case, role: Role) -> str:
@@ -178,6 +261,9 @@ def notifications_for(case: Case, events: Iterable[CaseEvent], channel: str = "e
             rules = [_REPLY_TO_MERCHANT if event.actor.role is _CUSTOMER else _REPLY_TO_CUSTOMER]
         else:
             rules = _RULES.get(event.kind, [])
+        special = _self_service(case, event)
+        if special is not None:
+            rules = special[0]
         params: dict[str, Any] = {
             "case_id": case.id,
             "order_number": case.order_number or "",
@@ -204,7 +290,12 @@ def notifications_for(case: Case, events: Iterable[CaseEvent], channel: str = "e
             )
         if event.kind in SLA_EVENTS:
             params.update(sla_params(event.payload))
+        if special is not None:
+            params.update(special[1])
+        platform_routed = getattr(case, "routing", "merchant") == "platform"
         for role, subject, body in rules:
+            if platform_routed and role is _MERCHANT:  # a platform-routed ticket's staff side is the platform
+                role = _PLATFORM
             recipient = Recipient(role, _recipient_id(case, role))
             result.append(
                 Notification(

@@ -15,6 +15,7 @@ from resolvekit._i18n import N_
 from resolvekit.domain.actors import Role
 from resolvekit.domain.offers import OfferPolicy
 from resolvekit.domain.sla import SlaPolicy
+from resolvekit.domain.triage import TriagePolicy
 from resolvekit.errors import ConfigurationError
 
 __all__ = ["COMPLAINT_REASONS", "Policy"]
@@ -84,6 +85,9 @@ class Policy:
             24 h first and next response on a 24/7 calendar, 72 h resolution, 48 h inquiry to claim,
             escalation after 3 rejected offers or 3 days without an answer, no auto-close), each
             with its documented default.
+        triage: the delayed-order triage settings (:class:`~resolvekit.domain.triage.TriagePolicy`:
+            the 48 h window, "over" meaning strictly longer; the host-status -> triage-status map;
+            5 minutes of tolerated clock skew for orders created "in the future").
     """
 
     complaint_closers: frozenset[Role] = attrs.field(default=frozenset({Role.CUSTOMER}), converter=_roles)
@@ -95,3 +99,4 @@ class Policy:
     complaint_reasons: frozenset[str] = attrs.field(default=COMPLAINT_REASONS, converter=_reasons)
     offers: OfferPolicy = attrs.field(factory=OfferPolicy, validator=attrs.validators.instance_of(OfferPolicy))
     sla: SlaPolicy = attrs.field(factory=SlaPolicy, validator=attrs.validators.instance_of(SlaPolicy))
+    triage: TriagePolicy = attrs.field(factory=TriagePolicy, validator=attrs.validators.instance_of(TriagePolicy))

@@ -158,12 +158,14 @@ def compile_lifecycle(machine: type, kind: str) -> Lifecycle:
 
 @functools.cache
 def lifecycle_for(kind: str) -> Lifecycle:
-    """The compiled lifecycle of ``"complaint"``, ``"ticket"`` or ``"offer"`` (built on first use, then reused)."""
+    """The compiled lifecycle of ``"complaint"``, ``"ticket"``, ``"help_request"`` or ``"offer"``
+    (built on first use, then reused)."""
     from resolvekit.domain import lifecycles
 
     machines: dict[str, type] = {
         "complaint": lifecycles.ComplaintLifecycle,
         "ticket": lifecycles.TicketLifecycle,
+        "help_request": lifecycles.HelpRequestLifecycle,
         "offer": lifecycles.OfferLifecycle,
     }
     return compile_lifecycle(machines[kind], kind)

@@ -90,7 +90,11 @@ def _items(value: Iterable[OrderItem]) -> tuple[OrderItem, ...]:
 
 @attrs.frozen
 class Order:
-    """An order as the host describes it. ``status`` is the host's own word (e.g. ``"delivered"``)."""
+    """An order as the host describes it. ``status`` is the host's own word (e.g. ``"delivered"``).
+
+    ``tracking_url`` is the shipment's tracking link, when the host has one (the delayed-order
+    triage sends it to the customer).
+    """
 
     id: str = attrs.field(validator=_text)
     store_id: str = attrs.field(validator=_text)
@@ -101,6 +105,7 @@ class Order:
     currency: str = attrs.field(converter=_currency)
     items: tuple[OrderItem, ...] = attrs.field(default=(), converter=_items)
     number: str | None = None
+    tracking_url: str | None = None
 
     @property
     def display_number(self) -> str:
@@ -121,6 +126,7 @@ class Order:
                 {"sku": i.sku, "name": i.name, "quantity": i.quantity, "unit_price": str(i.unit_price)} for i in self.items
             ],
             "number": self.number,
+            "tracking_url": self.tracking_url,
         }
 
     @classmethod
@@ -136,6 +142,7 @@ class Order:
             currency=data["currency"],
             items=tuple(OrderItem(i["sku"], i["name"], int(i["quantity"]), Decimal(i["unit_price"])) for i in data["items"]),
             number=data.get("number"),
+            tracking_url=data.get("tracking_url"),
         )
 
 
