@@ -753,7 +753,7 @@ def annotate(events: Sequence[CaseEvent], state: SlaState, policy: SlaPolicy) ->
     """
     result = list(events)
     for index, event in enumerate(result):
-        if event.kind.value == "case_closed" and "resolved_in_time" not in event.payload:
+        if event.kind == "case_closed" and "resolved_in_time" not in event.payload:
             payload = {**event.payload, "resolved_in_time": resolved_in_time(state, policy)}
             result[index] = attrs.evolve(event, payload=payload)
     return result
