@@ -216,6 +216,8 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands):
     ) -> CommandResult:
         if not isinstance(actor, Actor):
             raise PermissionDenied(role=type(actor).__name__, action=name)
+        if not isinstance(case_id, str):  # None would reach _run as an opening command
+            raise CaseNotFound(case_id=case_id)
         policy = self.policy
         return self._run(
             actor,

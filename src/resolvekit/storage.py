@@ -196,7 +196,12 @@ def encode_cursor(case: Case) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     """Split a cursor made by :func:`encode_cursor`; a malformed one is a ValidationError."""
     try:
+        if not isinstance(cursor, str):
+            raise ValueError(cursor)
         at, case_id = cursor.split("|", 1)
-        return datetime.fromisoformat(at), case_id
+        when = datetime.fromisoformat(at)
+        if when.tzinfo is None or when.utcoffset() is None:  # a naive time cannot be compared with opened_at
+            raise ValueError(cursor)
+        return when, case_id
     except ValueError:
         raise ValidationError(N_("The paging cursor {cursor!r} is not one resolvekit returned."), cursor=cursor) from None
