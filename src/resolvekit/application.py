@@ -128,15 +128,19 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands):
         """The current time from the injected clock (aware, UTC)."""
         return utc(self._clock(), "clock()")
 
-    def close(self) -> None:
-        """Release the storage."""
+    def shutdown(self) -> None:
+        """Release the storage's connections and files (``with ResolveKit(...) as rk:`` does it on exit).
+
+        (``close`` is the command that closes a case.)
+        """
         self.storage.close()
 
     def __enter__(self) -> ResolveKit:
+        """Use the application as a context manager that shuts it down on exit."""
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.close()
+        self.shutdown()
 
     def _visible(self, actor: Actor, case_id: str) -> Case:
         case = self.storage.load(case_id) if isinstance(case_id, str) else None
@@ -345,7 +349,7 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands):
         """The platform's review outcome: the complaint passes to the merchant."""
         return self._command("pass_review", actor, case_id, idempotency_key, commands.pass_review, note)
 
-    def close(self, actor: Actor, case_id: str, *, confirmed: bool = False, idempotency_key: str | None = None) -> CommandResult:  # type: ignore[override]
+    def close(self, actor: Actor, case_id: str, *, confirmed: bool = False, idempotency_key: str | None = None) -> CommandResult:
         """Close a case (by default only the customer, after confirming). Closed is final."""
         return self._command("close", actor, case_id, idempotency_key, commands.close, confirmed=confirmed)
 
