@@ -102,9 +102,7 @@ def run_resolvekit(app: ResolveKit, ids: list[str]) -> float:
 # -- baseline: the raw driver -------------------------------------------------------------------------
 
 _LOAD = "SELECT snapshot FROM cases WHERE id = ?"
-_BY_ORDER = (
-    "SELECT id, snapshot FROM cases WHERE store_id = ? AND kind = ? AND order_id = ? ORDER BY opened_at DESC, id DESC LIMIT ?"
-)
+_BY_ORDER = "SELECT id, snapshot FROM cases WHERE kind = ? AND order_id = ? ORDER BY opened_at DESC, id DESC LIMIT ?"
 _UPDATE = (
     "UPDATE cases SET store_id = ?, customer_id = ?, order_id = ?, status = ?, version = ?, next_deadline = ?, "
     "snapshot = ? WHERE id = ? AND version = ?"
@@ -133,8 +131,9 @@ class Raw:
         return json.loads(self.conn.execute(_LOAD, (case_id,)).fetchone()[0])  # type: ignore[no-any-return]
 
     def order_offers(self, doc: dict[str, Any]) -> list[dict[str, Any]]:
-        rows = self.conn.execute(_BY_ORDER, (doc["store_id"], "complaint", doc["order_id"], 501)).fetchall()
-        return [offer for case_id, text in rows if case_id != doc["id"] for offer in json.loads(text)["offers"]]
+        rows = self.conn.execute(_BY_ORDER, ("complaint", doc["order_id"], 501)).fetchall()
+        others = [json.loads(text) for case_id, text in rows if case_id != doc["id"]]
+        return [offer for other in others if other["store_id"] == doc["store_id"] for offer in other["offers"]]
 
     def write(self, doc: dict[str, Any], events: list[tuple[str, dict[str, Any], Actor]], notify: list[str]) -> None:
         expected = doc["version"]

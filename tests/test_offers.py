@@ -575,6 +575,18 @@ class TestConservation:
         two = shop.complaint(make_order("ord-2"))
         shop.accept(two, shop.propose(two, "full_refund"))
 
+    def test_an_order_id_of_another_store_does_not_count(self, shop: Shop) -> None:
+        one = shop.complaint()
+        shop.accept(one, shop.propose(one, "full_refund"))
+        elsewhere = Order("ord-1", "store-2", "cust-1", "delivered", T0 - timedelta(days=1), Decimal("249.00"), "SAR")
+        case_id = shop.app.open_complaint(
+            shop.buyer, order=elsewhere, customer=shop.customer, reason="damaged_goods", description="Broken.", declaration_accepted=True
+        ).case.id
+        shop.app.pass_review(shop.platform, case_id)
+        other_merchant = Actor.merchant("owner-9", store_id="store-2")
+        offer_id = shop.app.propose_offer(other_merchant, case_id, "full_refund").events[0].payload["offer_id"]
+        assert shop.offer(case_id, offer_id).amount == Money("249", "SAR")
+
     def test_per_item(self) -> None:
         shop = Shop(policy=Policy(offers=OfferPolicy(accept_closes_complaint=False, max_per_complaint=None)))
         order = make_order(items=(("a", 1, "10.00"), ("b", 1, "90.00")))

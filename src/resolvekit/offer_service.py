@@ -90,11 +90,11 @@ class OfferCommands:
         offers: list[Offer] = []
         after = None
         while True:
-            page = self.storage.query(
-                CaseQuery(store_id=case.store_id, kind="complaint", order_id=case.order_id, limit=_PAGE, after=after)
-            )
+            # Filtered by order alone (the store is checked below): backends then use their order
+            # index instead of walking every case of the store.
+            page = self.storage.query(CaseQuery(kind="complaint", order_id=case.order_id, limit=_PAGE, after=after))
             for other in page.items:
-                if other.id != case.id and isinstance(other, Complaint):
+                if other.id != case.id and other.store_id == case.store_id and isinstance(other, Complaint):
                     offers.extend(other.offers)
             if page.next_cursor is None:
                 return tuple(offers)
