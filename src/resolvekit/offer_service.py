@@ -19,7 +19,7 @@ the same key, so a payment gateway that honours the key never pays twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -63,6 +63,19 @@ class ExecutionReport:
     errors: tuple[tuple[str, str], ...] = ()
 
 
+class _Lazy:
+    """The order's other offers, read from storage only if the decision needs them (money offers)."""
+
+    def __init__(self, load: Callable[[], tuple[Offer, ...]]) -> None:
+        self._load = load
+        self._items: tuple[Offer, ...] | None = None
+
+    def __iter__(self) -> Iterator[Offer]:
+        if self._items is None:
+            self._items = self._load()
+        return iter(self._items)
+
+
 class OfferCommands:
     """Resolution offers on :class:`~resolvekit.ResolveKit` (see the module docstring)."""
 
@@ -102,7 +115,7 @@ class OfferCommands:
 
     def _with_order(self, decide: Callable[..., list[CaseEvent]], **extra: Any) -> Callable[..., list[CaseEvent]]:
         def run(case: Case, actor: Actor, *args: Any, **kwargs: Any) -> list[CaseEvent]:
-            return decide(case, actor, *args, order_offers=self._order_offers(case), **extra, **kwargs)
+            return decide(case, actor, *args, order_offers=_Lazy(lambda: self._order_offers(case)), **extra, **kwargs)
 
         return run
 

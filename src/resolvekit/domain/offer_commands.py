@@ -289,7 +289,7 @@ def propose_offer(
     items: Mapping[str, int] | None = None,
     text: str | None = None,
     kinds: Mapping[str, OfferKind],
-    order_offers: Sequence[Offer] = (),
+    order_offers: Iterable[Offer] = (),
     now: datetime,
     policy: Policy,
 ) -> list[CaseEvent]:
@@ -314,7 +314,9 @@ def propose_offer(
     if offer_kind.terms is Terms.TEXT or text is not None:
         text = _text(text, "text", policy)
     order = _order(complaint)
-    ledger = _ledger(order, complaint, order_offers)
+    # Only money offers (and full terms, which are "what remains") need the order's other offers.
+    needs_ledger = offer_kind.moves_money or offer_kind.terms is Terms.FULL
+    ledger = _ledger(order, complaint, order_offers) if needs_ledger else OrderLedger.of(order, ())
     money, share, lines = _terms(offer_kind, ledger, amount, percent, items, policy)
     if offer_kind.moves_money and money is not None:
         ledger.check(money, lines, units=offer_kind.terms is Terms.FULL)
@@ -345,7 +347,7 @@ def _accepting(
     offer_id: str,
     complaint_event: str,
     offer_event: str,
-    order_offers: Sequence[Offer],
+    order_offers: Iterable[Offer],
     now: datetime,
     policy: Policy,
 ) -> tuple[Complaint, Offer, str]:
@@ -379,7 +381,7 @@ def accept_offer(
     offer_id: str,
     *,
     confirmed: bool = False,
-    order_offers: Sequence[Offer] = (),
+    order_offers: Iterable[Offer] = (),
     now: datetime,
     policy: Policy,
 ) -> list[CaseEvent]:
@@ -401,7 +403,7 @@ def impose_offer(
     offer_id: str,
     reason: str | None = None,
     *,
-    order_offers: Sequence[Offer] = (),
+    order_offers: Iterable[Offer] = (),
     now: datetime,
     policy: Policy,
 ) -> list[CaseEvent]:
@@ -477,7 +479,7 @@ def dispute_complaint(
 
 
 def start_execution(
-    case: Case, actor: Actor, offer_id: str, *, order_offers: Sequence[Offer] = (), now: datetime, policy: Policy
+    case: Case, actor: Actor, offer_id: str, *, order_offers: Iterable[Offer] = (), now: datetime, policy: Policy
 ) -> list[CaseEvent]:
     """Record that an execution attempt starts (accepted, failed or interrupted offers).
 
