@@ -24,6 +24,9 @@ T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 def test_urls_keep_libpq_options_and_take_the_schema() -> None:
     assert parse_url("postgresql://u@h:5/db?schema=shop_1&sslmode=disable") == ("postgresql://u@h:5/db?sslmode=disable", "shop_1")
     assert parse_url("postgres://u@h/db") == ("postgres://u@h/db", "resolvekit")
+    assert parse_url("postgresql://h/db?options=-c%20lock_timeout%3D5s&schema=s") == (
+        "postgresql://h/db?options=-c%20lock_timeout%3D5s", "s"
+    )
     with pytest.raises(ConfigurationError, match="plain identifier"):
         parse_url('postgresql://u@h/db?schema=x";drop')
 

@@ -74,8 +74,13 @@ _decoder = json.JSONDecoder()
 
 
 def dumps(value: Any, declared: Any = None) -> str:
-    """``value`` as compact JSON text (see :func:`unstructure`)."""
-    return _encoder.encode(unstructure(value, declared))
+    """``value`` as compact JSON text: ``json.loads(dumps(v, T)) == unstructure(v, T)``.
+
+    The text is written directly, without building the intermediate data, and the text of an attrs
+    value inside a tuple (a case's messages, offers, attachments) is remembered by identity, so a
+    snapshot that grew by one message costs one message's encoding, not the whole case's.
+    """
+    return typing.cast(str, _writers.get(type(value) if declared is None else declared)(value))
 
 
 def loads(text: str | bytes, declared: Any) -> Any:
@@ -473,9 +478,119 @@ def _tolerant_structurer(cls: type, fields: list[tuple[str, str, Converter | Non
     return structure_with_defaults
 
 
+# -- writing JSON text directly -----------------------------------------------------------------------
+
+_quote: Callable[[str], str] = json.encoder.encode_basestring
+_MEMO_LIMIT = 20_000
+
+
+def _write_native(value: Any) -> str:
+    """A JSON-ready value as text (``str``, ``int``, ``float``, ``bool``, ``None``, or lists and dicts of them)."""
+    kind = type(value)
+    if kind is str:
+        return _quote(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return _encoder.encode(value)
+
+
+def _make_writer(tp: Any) -> Converter:
+    if tp in _JSON_NATIVE or tp is Any or tp is object:
+        return _write_native
+    if isinstance(tp, type):
+        if attrs.has(tp):
+            return _attrs_writer(tp)
+        if issubclass(tp, enum.Enum):
+            return lambda v: _write_native(v.value)
+        if issubclass(tp, datetime) or issubclass(tp, date) or issubclass(tp, time):
+            return lambda v: f'"{v.isoformat()}"'
+    union = _union_args(tp)
+    if union is not None and _is_optional(union):
+        inner = _writers.get(next(a for a in union if a is not type(None)))
+        return lambda v: "null" if v is None else inner(v)
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (tuple, list, Sequence) and args and (origin is not tuple or args[-1] is Ellipsis):
+        item_type = args[0]
+        item = _writers.get(item_type)
+        if isinstance(item_type, type) and attrs.has(item_type):
+            return _memo_sequence_writer(item)
+        return lambda v: "[" + ",".join([item(x) for x in v]) + "]"
+    fn = _unstructurer(tp)  # everything else: build the data, then encode it
+    if fn is None:
+        return _write_native
+    return lambda v: _encoder.encode(fn(v))
+
+
+def _memo_sequence_writer(item: Converter) -> Converter:
+    """Write a tuple of attrs values, remembering each value's text by identity (values are frozen)."""
+    memo: dict[int, tuple[Any, str]] = {}
+
+    def write_items(values: Any) -> str:
+        parts = []
+        for value in values:
+            hit = memo.get(id(value))
+            if hit is not None and hit[0] is value:
+                parts.append(hit[1])
+                continue
+            text = item(value)
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            memo[id(value)] = (value, text)  # the reference keeps the id from being reused
+            parts.append(text)
+        return "[" + ",".join(parts) + "]"
+
+    return write_items
+
+
+def _attrs_writer(cls: type) -> Converter:
+    exact = _exact_writers.get(cls)
+
+    def write_attrs(value: Any) -> str:
+        if type(value) is cls:
+            return typing.cast(str, exact(value))
+        if not isinstance(value, cls):
+            raise TypeError(f"expected {cls.__name__}, got {type(value).__name__}")
+        return _write_tagged(value)
+
+    return write_attrs
+
+
+def _write_tagged(value: Any) -> str:
+    text = typing.cast(str, _exact_writers.get(type(value))(value))
+    tag = f'"{TYPE_KEY}":{_quote(type(value).__name__)}}}'
+    return "{" + tag if text == "{}" else text[:-1] + "," + tag
+
+
+def _compile_attrs_writer(cls: type) -> Converter:
+    """Generate ``def write(o): return '{"a":' + f0(o.a) + ',"b":' + f1(o.b) + '}'`` for ``cls``."""
+    types_ = _field_types(cls)
+    namespace: dict[str, Any] = {}
+    pieces = []
+    for i, field in enumerate(attrs.fields(cls)):
+        try:
+            namespace[f"f{i}"] = _writers.get(types_[field.name])
+        except TypeError as exc:
+            raise TypeError(f"{cls.__qualname__}.{field.name}: {exc}") from None
+        prefix = ("{" if i == 0 else ",") + json.dumps(field.name) + ":"
+        pieces.append(f"{prefix!r} + f{i}(o.{field.name})")
+    body = " + ".join(pieces) + " + '}'" if pieces else "'{}'"
+    source = f"def write(o):\n    return {body}\n"
+    exec(compile(source, f"<resolvekit.codec write {cls.__qualname__}>", "exec"), namespace)  # noqa: S102
+    return typing.cast(Converter, namespace["write"])
+
+
 # An attrs class compiles to two functions: one for exactly that class (the fast path, used when the
 # value's class is the declared one) and one that also accepts its subclasses, tagging them.
 _unstructurers = _Table(_make_unstructurer)
 _structurers = _Table(_make_structurer)
 _exact_unstructurers = _Table(_compile_attrs_unstructurer)
 _exact_structurers = _Table(_compile_attrs_structurer)
+_writers = _Table(_make_writer)
+_exact_writers = _Table(_compile_attrs_writer)

@@ -31,7 +31,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from resolvekit._i18n import N_
 from resolvekit.domain.cases import Case
@@ -147,7 +147,7 @@ def parse_url(url: str) -> tuple[str, str]:
             schema=schema,
             url=url,
         )
-    return urlunsplit(parts._replace(query=urlencode(rest))), schema
+    return urlunsplit(parts._replace(query=urlencode(rest, quote_via=quote))), schema  # libpq reads %20, not +
 
 
 def _import_psycopg() -> Any:
@@ -221,7 +221,7 @@ class PostgresStorage:
             f"SELECT id, next_deadline FROM {s}.cases WHERE next_deadline <= %s AND (next_deadline, id) > (%s, %s) "
             "ORDER BY next_deadline, id LIMIT %s"
         )
-        self._sql_commit: dict[tuple[bool, bool, bool], str] = {}
+        self._sql_commit: dict[tuple[bool, int, int, bool], str] = {}
         with self._translate():
             self._prepare_schema()
 
@@ -332,43 +332,41 @@ class PostgresStorage:
             rows = self._connection().execute(self._sql_events, (case_id, max(after_version, -1), upper)).fetchall()
         return [event_from_row(c, v, k, a, at.astimezone(UTC), p) for c, v, k, a, at, p in rows]
 
-    def _commit_sql(self, new: bool, outbox: bool, applied: bool) -> str:
-        key = (new, outbox, applied)
+    def _commit_sql(self, new: bool, events: int, notifications: int, applied: bool) -> str:
+        """The one statement of a commit of this shape (cached, so PostgreSQL prepares it once)."""
+        key = (new, events, notifications, applied)
         sql = self._sql_commit.get(key)
         if sql is not None:
             return sql
         s = self._s
         if new:
             case = (
-                f"INSERT INTO {s}.cases (id, kind, store_id, customer_id, order_id, status, opened_at, version, "
-                "next_deadline, snapshot) VALUES (%(id)s, %(kind)s, %(store_id)s, %(customer_id)s, %(order_id)s, "
-                "%(status)s, %(opened_at)s, %(version)s, %(next_deadline)s, %(snapshot)s) "
+                f"INSERT INTO {s}.cases (store_id, customer_id, order_id, status, version, next_deadline, snapshot, id, "
+                "kind, opened_at) VALUES (%s, %s, %s, %s, %s, %s::timestamptz, %s, %s, %s, %s::timestamptz) "
                 "ON CONFLICT (id) DO NOTHING RETURNING id"
             )
         else:
             case = (
-                f"UPDATE {s}.cases SET store_id = %(store_id)s, customer_id = %(customer_id)s, order_id = %(order_id)s, "
-                "status = %(status)s, version = %(version)s, next_deadline = %(next_deadline)s, snapshot = %(snapshot)s "
-                "WHERE id = %(id)s AND version = %(expected)s RETURNING id"
+                f"UPDATE {s}.cases SET store_id = %s, customer_id = %s, order_id = %s, status = %s, version = %s, "
+                "next_deadline = %s::timestamptz, snapshot = %s WHERE id = %s AND version = %s RETURNING id"
             )
+        rows = ", ".join(["(%s::integer, %s::text, %s::text, %s::timestamptz, %s::text)"] * events)
         parts = [
             f"c AS ({case})",
             f"e AS (INSERT INTO {s}.events (case_id, version, kind, actor, at, payload) "
-            "SELECT c.id, v.version, v.kind, v.actor, v.at, v.payload FROM c CROSS JOIN "
-            "unnest(%(e_version)s::integer[], %(e_kind)s::text[], %(e_actor)s::text[], %(e_at)s::timestamptz[], "
-            "%(e_payload)s::text[]) AS v(version, kind, actor, at, payload) RETURNING 1)",
+            f"SELECT c.id, v.version, v.kind, v.actor, v.at, v.payload FROM c, (VALUES {rows}) "
+            "AS v(version, kind, actor, at, payload) RETURNING 1)",
         ]
-        if outbox:
+        if notifications:
+            rows = ", ".join(["(%s::text, %s::text)"] * notifications)
             parts.append(
-                f"o AS (INSERT INTO {s}.outbox (key, case_id, notification) "
-                "SELECT n.key, c.id, n.notification FROM c CROSS JOIN "
-                "unnest(%(o_key)s::text[], %(o_notification)s::text[]) AS n(key, notification) "
-                "ON CONFLICT (key) DO NOTHING RETURNING 1)"
+                f"o AS (INSERT INTO {s}.outbox (key, case_id, notification) SELECT n.key, c.id, n.notification "
+                f"FROM c, (VALUES {rows}) AS n(key, notification) ON CONFLICT (key) DO NOTHING RETURNING 1)"
             )
         if applied:
             parts.append(
                 f"a AS (INSERT INTO {s}.applied_commands (key, fingerprint, case_id, first_version, last_version) "
-                "SELECT %(a_key)s, %(a_fingerprint)s, %(a_case_id)s, %(a_first)s, %(a_last)s FROM c RETURNING 1)"
+                "SELECT %s::text, %s::text, %s::text, %s::integer, %s::integer FROM c RETURNING 1)"
             )
         sql = "WITH " + ", ".join(parts) + " SELECT count(*) FROM c"
         self._sql_commit[key] = sql
@@ -380,38 +378,20 @@ class PostgresStorage:
         case = commit.case
         case_id = case.id
         events = commit.events
+        notifications = commit.notifications
         applied = commit.applied
         snapshot = self._snapshots.encode(case)
-        params: dict[str, Any] = {
-            "id": case_id,
-            "kind": case.kind,
-            "store_id": case.store_id,
-            "customer_id": case.customer_id,
-            "order_id": case.order_id,
-            "status": case.status,
-            "opened_at": case.opened_at,
-            "version": case.version,
-            "snapshot": snapshot,
-            "next_deadline": commit.next_deadline,
-            "expected": commit.expected_version,
-            "e_version": [e.version for e in events],
-            "e_kind": [e.kind.value for e in events],
-            "e_actor": [dumps(e.actor.to_dict()) for e in events],
-            "e_at": [e.at for e in events],
-            "e_payload": [dumps(dict(e.payload)) for e in events],
-        }
-        if commit.notifications:
-            params["o_key"] = [n.key for n in commit.notifications]
-            params["o_notification"] = [notification_json(n) for n in commit.notifications]
+        new = commit.expected_version == 0
+        params: list[Any] = [case.store_id, case.customer_id, case.order_id, case.status, case.version,
+                             commit.next_deadline, snapshot, case_id]
+        params += (case.kind, case.opened_at) if new else (commit.expected_version,)
+        for e in events:
+            params += (e.version, e.kind.value, dumps(e.actor.to_dict()), e.at, dumps(dict(e.payload)))
+        for n in notifications:
+            params += (n.key, notification_json(n))
         if applied is not None:
-            params.update(
-                a_key=applied.key,
-                a_fingerprint=applied.fingerprint,
-                a_case_id=applied.case_id,
-                a_first=applied.first_version,
-                a_last=applied.last_version,
-            )
-        sql = self._commit_sql(commit.expected_version == 0, bool(commit.notifications), applied is not None)
+            params += (applied.key, applied.fingerprint, applied.case_id, applied.first_version, applied.last_version)
+        sql = self._commit_sql(new, len(events), len(notifications), applied is not None)
         psycopg = self._psycopg
         with self._translate():
             conn = self._connection()
