@@ -20,12 +20,31 @@ from resolvekit.domain.money import Money
 from resolvekit.domain.notifications import Notification, Recipient
 from resolvekit.domain.offers import ExecutionRequest, Offer, OfferKind, OfferPolicy
 from resolvekit.domain.policy import Policy
+from resolvekit.domain.risk import CustomerRisk
+from resolvekit.domain.security import SecurityPolicy
 from resolvekit.domain.sla import ClockPolicy, SlaPolicy
 from resolvekit.domain.templates import CannedResponse
 from resolvekit.domain.ticket_types import FormField, Requirement, Routing, TicketType
 from resolvekit.domain.triage import TriageBatch, TriageDecision, TriageOutcome, TriagePolicy, TriageRule, TriageRules
 from resolvekit.domain.values import Attachment, Customer, Order, OrderItem, Store
 from resolvekit.errors import (
+    AccessGrantInvalid,
+    AttachmentEmpty,
+    AttachmentNameRefused,
+    AttachmentRefused,
+    AttachmentTooLarge,
+    AttachmentTypeMismatch,
+    AttachmentTypeNotAllowed,
+    CustomerBlocked,
+    GuestAccessDenied,
+    TextRefused,
+    VerificationCodeExpired,
+    VerificationCodeRequired,
+    VerificationCodeUsed,
+    VerificationCodeWrong,
+    VerificationFailed,
+    VerificationLocked,
+    VerificationNotSent,
     CardNumberRefused,
     CaseClosed,
     CaseNotFound,
@@ -53,6 +72,7 @@ from resolvekit.errors import (
     UnknownTicketType,
     ValidationError,
 )
+from resolvekit.guest_access import GuestGrant
 from resolvekit.hookspecs import hookimpl
 from resolvekit.offer_service import ExecutionReport
 from resolvekit.self_service import HelpResult
@@ -66,8 +86,15 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "ALWAYS",
+    "AccessGrantInvalid",
     "Actor",
     "Attachment",
+    "AttachmentEmpty",
+    "AttachmentNameRefused",
+    "AttachmentRefused",
+    "AttachmentTooLarge",
+    "AttachmentTypeMismatch",
+    "AttachmentTypeNotAllowed",
     "BusinessCalendar",
     "CannedResponse",
     "CardNumberRefused",
@@ -84,13 +111,17 @@ __all__ = [
     "ConfigurationError",
     "CurrencyMismatch",
     "Customer",
+    "CustomerBlocked",
+    "CustomerRisk",
     "DeadlineExplanation",
     "DispatchReport",
-    "EventKind",
     "Escalation",
+    "EventKind",
     "ExecutionReport",
     "ExecutionRequest",
     "FormField",
+    "GuestAccessDenied",
+    "GuestGrant",
     "HelpRequest",
     "HelpRequestLifecycle",
     "HelpResult",
@@ -99,9 +130,9 @@ __all__ = [
     "InvalidAmount",
     "InvalidShare",
     "InvalidTransition",
-    "NotDue",
     "Message",
     "Money",
+    "NotDue",
     "NotFound",
     "Notification",
     "Offer",
@@ -127,10 +158,12 @@ __all__ = [
     "ResolveKitError",
     "Role",
     "Routing",
+    "SecurityPolicy",
     "SelfServiceDisabled",
     "SlaPolicy",
     "StorageError",
     "Store",
+    "TextRefused",
     "Ticket",
     "TicketLifecycle",
     "TicketType",
@@ -142,8 +175,15 @@ __all__ = [
     "TriageRules",
     "UnknownTicketType",
     "ValidationError",
-    "__version__",
+    "VerificationCodeExpired",
+    "VerificationCodeRequired",
+    "VerificationCodeUsed",
+    "VerificationCodeWrong",
+    "VerificationFailed",
+    "VerificationLocked",
+    "VerificationNotSent",
     "hookimpl",
+    "__version__",
 ]
 
 # The lifecycle classes are declared with python-statemachine, which the command path does not need

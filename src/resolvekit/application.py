@@ -14,6 +14,8 @@ from typing import Any, Concatenate, ParamSpec, cast
 
 import attrs
 
+from resolvekit._i18n import N_
+from resolvekit.attachments import AttachmentCommands
 from resolvekit.domain import commands
 from resolvekit.domain.actors import Actor, Role
 from resolvekit.domain.cases import Case, can_see, customer_may_see, fold
@@ -24,7 +26,8 @@ from resolvekit.domain.policy import Policy
 from resolvekit.domain.templates import CannedResponse
 from resolvekit.domain.transitions import lifecycle_for
 from resolvekit.domain.values import Attachment, Customer, Order, Store, utc
-from resolvekit.errors import CaseNotFound, ConcurrencyConflict, IdempotencyKeyReused, PermissionDenied
+from resolvekit.errors import CaseNotFound, ConcurrencyConflict, CustomerBlocked, IdempotencyKeyReused, PermissionDenied
+from resolvekit.guest_access import GuestAccessCommands, Keyring
 from resolvekit.offer_service import OfferCommands
 from resolvekit.plugin_host import PluginHost
 from resolvekit.self_service import SelfServiceCommands
@@ -43,11 +46,16 @@ class CommandResult:
 
     ``replayed`` is ``True`` when the idempotency key had already been applied: nothing new was
     written and this is the original command's result.
+
+    ``tracking_code`` is set once, on the result of ``open_complaint`` when the application has a
+    ``secret_key``: show it to the customer with the complaint number; it is never stored in clear,
+    so a replayed result does not have it. It is left out of ``repr`` so it does not reach logs.
     """
 
     case: Case
     events: tuple[CaseEvent, ...]
     replayed: bool = False
+    tracking_code: str | None = attrs.field(default=None, repr=False)
 
 
 @attrs.frozen
@@ -63,7 +71,7 @@ def _new_id(kind: str) -> str:
     return f"{kind[0].upper()}-{os.urandom(8).hex().upper()}"
 
 
-class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands):
+class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands, GuestAccessCommands, AttachmentCommands):
     """The resolvekit application: create one per process (or per test) and keep it.
 
     Args:
@@ -82,6 +90,12 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands):
         id_factory: makes new case ids from the case kind (default: random, not guessable).
         retry_backoff: the first delay before re-delivering a failed notification, or retrying a
             failed offer execution (doubles per attempt, at most one day).
+        secret_key: the host's secret (at least 32 random bytes, from its secret store) for the
+            keyed hashes of tracking and verification codes and the signatures of guest access
+            grants. Without it no tracking codes are issued and guest access raises
+            :class:`~resolvekit.errors.ConfigurationError`. It never reaches storage or logs.
+        previous_secret_keys: earlier secret keys, still accepted for what they hashed or signed
+            (rotate by passing a new ``secret_key`` and the old one here; see ``docs/security.md``).
 
     The resolution-offer commands (``propose_offer``, ``accept_offer``, ``execute_offer``...) come
     from :class:`~resolvekit.offer_service.OfferCommands`; ``offer_kinds`` holds the built-in kinds
@@ -109,7 +123,10 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands):
         conflict_retries: int = 0,
         id_factory: Callable[[str], str] = _new_id,
         retry_backoff: timedelta = timedelta(seconds=30),
+        secret_key: str | bytes | None = None,
+        previous_secret_keys: Sequence[str | bytes] = (),
     ) -> None:
+        self._keyring = None if secret_key is None else Keyring(secret_key, previous_secret_keys)
         self.policy = policy if policy is not None else Policy()
         self.plugins = PluginHost(plugins, entry_points=entry_points, blocked=blocked)
         self.storage: Storage = self.plugins.open_storage(storage) if isinstance(storage, str) else storage
@@ -143,14 +160,30 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands):
         self.shutdown()
 
     def _visible(self, actor: Actor, case_id: str) -> Case:
-        case = self.storage.load(case_id) if isinstance(case_id, str) else None
+        case: Case | None = None
+        if not isinstance(case_id, str) or not isinstance(actor, Actor):
+            pass
+        elif actor.role is Role.MERCHANT or actor.role is Role.CUSTOMER:
+            # tenancy in the storage query itself: the store's (or the customer's) case, or nothing
+            if actor.case_id is None or actor.case_id == case_id:
+                found = self.storage.query(
+                    CaseQuery(
+                        case_id=case_id,
+                        store_id=actor.store_id if actor.role is Role.MERCHANT else None,
+                        customer_id=actor.id if actor.role is Role.CUSTOMER else None,
+                        limit=1,
+                    )
+                ).items
+                case = found[0] if found else None
+        else:
+            case = self.storage.load(case_id)
         if case is None or not can_see(actor, case):
             raise CaseNotFound(case_id=case_id)
         return case
 
     def _as_seen_by(self, actor: Actor, case: Case) -> Case:
         if actor.role is Role.CUSTOMER:
-            return attrs.evolve(case, messages=case.public_messages())
+            return attrs.evolve(case, messages=case.public_messages(), customer_risk=None)
         return case
 
     def _run(
@@ -161,6 +194,8 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands):
         key: str | None,
         fingerprint: Callable[[], str],
     ) -> CommandResult:
+        if not isinstance(actor, Actor):
+            raise PermissionDenied(role=type(actor).__name__, action=N_("act on cases"))
         applied: AppliedCommand | None = None
         if key is not None:
             scoped = f"{actor.role.value}:{actor.store_id or ''}:{actor.id}:{key}"
@@ -174,6 +209,8 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands):
             case = None if case_id is None else self._visible(actor, case_id)
             now = self.now()
             events = decide(case, now)
+            if case is None:
+                events = self._opening(actor, events)
             sla = self._sla.prepare(case, events)  # SLA clocks: resolved_in_time, the next deadline
             events = sla.events
             after = fold(events, case)
@@ -199,6 +236,19 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands):
             self._sla.remember(sla.state)
             return CommandResult(self._as_seen_by(actor, after), tuple(events))
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _opening(self, actor: Actor, events: list[CaseEvent]) -> list[CaseEvent]:
+        """A new case: guest access opens none; the host's risk verdict is recorded on it (or refuses it)."""
+        if actor.case_id is not None:
+            raise PermissionDenied(role=N_("customer acting through guest access"), action=N_("open a case"))
+        first = events[0]
+        store_id = str(first.payload.get("store_id"))
+        risk = self.plugins.customer_risk(str(first.payload.get("customer_id")), store_id)
+        if risk is None:
+            return events
+        if risk.blocked and not self.policy.security.blocked_customers_may_open:
+            raise CustomerBlocked(store_id=store_id)
+        return [attrs.evolve(first, payload={**first.payload, "customer_risk": risk.to_dict()}), *events[1:]]
 
     def _replay(self, actor: Actor, known: AppliedCommand, digest: str) -> CommandResult:
         if known.fingerprint != digest:
@@ -245,13 +295,17 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands):
         attachments: Sequence[Attachment] = (),
         idempotency_key: str | None = None,
     ) -> CommandResult:
-        """The customer opens a complaint about ``order``; it starts ``under_platform_review``."""
+        """The customer opens a complaint about ``order``; it starts ``under_platform_review``.
+
+        With a ``secret_key``, the result carries the ``tracking_code`` to show the customer once,
+        beside the complaint number (``result.case.id``), for guest access.
+        """
         case_id = self._id_factory("complaint")
         policy = self.policy
-        return self._run(
-            actor,
-            None,
-            lambda case, now: commands.open_complaint(
+        tracking = self._tracking_record(case_id)
+
+        def decide(case: Case | None, now: datetime) -> list[CaseEvent]:
+            events = commands.open_complaint(
                 case_id=case_id,
                 actor=actor,
                 order=order,
@@ -262,10 +316,21 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands):
                 declaration_accepted=declaration_accepted,
                 now=now,
                 policy=policy,
-            ),
+            )
+            if tracking is None:
+                return events
+            return [attrs.evolve(events[0], payload={**events[0].payload, "tracking": tracking[1]}), *events[1:]]
+
+        result = self._run(
+            actor,
+            None,
+            decide,
             idempotency_key,
             lambda: repr(("open_complaint", order, customer, reason, description, tuple(attachments), declaration_accepted)),
         )
+        if tracking is None or result.replayed:
+            return result
+        return attrs.evolve(result, tracking_code=tracking[0])
 
     def open_ticket(
         self,
@@ -349,8 +414,30 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands):
         """The platform's review outcome: the complaint passes to the merchant."""
         return self._command("pass_review", actor, case_id, idempotency_key, commands.pass_review, note)
 
-    def close(self, actor: Actor, case_id: str, *, confirmed: bool = False, idempotency_key: str | None = None) -> CommandResult:
-        """Close a case (by default only the customer, after confirming). Closed is final."""
+    def close(
+        self,
+        actor: Actor,
+        case_id: str,
+        *,
+        confirmed: bool = False,
+        verification_code: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        """Close a case (by default only the customer, after confirming). Closed is final.
+
+        Closing a complaint through guest access (or by any customer, per
+        ``Policy.security.close_verification``) also needs the one-time ``verification_code`` sent by
+        :meth:`request_close_code`; a wrong, expired or used code raises a
+        :class:`~resolvekit.errors.VerificationFailed` subclass and closes nothing.
+        """
+        policy = self.policy
+        self._confirm_with_code(
+            actor,
+            case_id,
+            verification_code,
+            idempotency_key,
+            lambda case: commands.close(case, actor, confirmed=confirmed, now=self.now(), policy=policy),
+        )
         return self._command("close", actor, case_id, idempotency_key, commands.close, confirmed=confirmed)
 
     def rate(
@@ -376,8 +463,25 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands):
         self._visible(actor, case_id)
         events = self.storage.events(case_id)
         if actor.role is Role.CUSTOMER:
-            return [e for e in events if customer_may_see(e)]
+            events = [e for e in events if customer_may_see(e)]
+        if events and events[0].version == 1 and ("tracking" in events[0].payload or "customer_risk" in events[0].payload):
+            hidden = ("tracking", "customer_risk") if actor.role is Role.CUSTOMER else ("tracking",)
+            first = events[0]
+            events[0] = attrs.evolve(first, payload={k: v for k, v in first.payload.items() if k not in hidden})
         return events
+
+    def export(self, actor: Actor, case_id: str) -> dict[str, Any]:
+        """Everything ``actor`` may see of one case, as JSON-ready data: ``{"case": ..., "activity": [...]}``.
+
+        For a customer's request for their data, an audit, or a hand-over to another system. The
+        same tenancy as every read: a case of another store or customer is
+        :class:`~resolvekit.errors.CaseNotFound`; a customer's export holds no internal notes and no
+        risk flag, and no export holds the keyed hash of the tracking code.
+        """
+        from resolvekit import codec
+
+        case = self.get_case(actor, case_id)
+        return {"case": codec.unstructure(case, Case), "activity": [e.to_dict() for e in self.activity(actor, case_id)]}
 
     def allowed_events(self, actor: Actor, case_id: str) -> tuple[str, ...]:
         """The lifecycle events ``actor`` may fire on the case now (for building a user interface)."""
@@ -403,6 +507,8 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands):
         A merchant sees only its store's cases, a customer only their own; the platform may filter
         by ``store_id``. Date bounds are half-open: ``opened_from <= opened_at < opened_before``.
         """
+        if not isinstance(actor, Actor):
+            raise PermissionDenied(role=type(actor).__name__, action=N_("list cases"))
         if actor.role is Role.MERCHANT:
             if store_id is not None and store_id != actor.store_id:
                 return Page((), None)
@@ -421,6 +527,7 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands):
             opened_before=None if opened_before is None else utc(opened_before, "opened_before"),
             limit=limit,
             after=after,
+            case_id=actor.case_id,  # guest access lists its one case
         )
         page = self.storage.query(query)
         if actor.role is Role.CUSTOMER:

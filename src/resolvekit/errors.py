@@ -10,6 +10,9 @@ and how to fix it, and (where it fits) also derives from the matching built-in e
     │   ├── CurrencyMismatch                  two currencies mixed
     │   ├── OverRefund                        more than remains refundable on the order (or item)
     │   ├── CardNumberRefused                 a full card number where only the last four digits may go
+    │   ├── TextRefused                       control characters, direction overrides or surrogates in free text
+    │   ├── AttachmentRefused                 a file refused (subclasses: AttachmentTooLarge, AttachmentEmpty,
+    │   │                                     AttachmentTypeNotAllowed, AttachmentTypeMismatch, AttachmentNameRefused)
     │   ├── UnknownTicketType                 no ticket type of that name is registered
     │   └── OrderInFuture                     the order's creation time is after now (beyond the tolerance)
     ├── NotFound (LookupError)
@@ -17,7 +20,13 @@ and how to fix it, and (where it fits) also derives from the matching built-in e
     │   ├── OrderNotFound
     │   └── OfferNotFound
     ├── PermissionDenied                      the actor's role may not do this
-    │   └── SelfServiceDisabled               the store has not enabled self-service tickets
+    │   ├── SelfServiceDisabled               the store has not enabled self-service tickets
+    │   ├── CustomerBlocked                   the host blocked the customer and the policy refuses them
+    │   ├── GuestAccessDenied                 wrong complaint number, tracking or verification code (one answer)
+    │   ├── AccessGrantInvalid                a guest access grant expired or was altered
+    │   └── VerificationFailed                a confirming verification code was refused (subclasses:
+    │                                         VerificationCodeRequired, VerificationCodeWrong,
+    │                                         VerificationCodeExpired, VerificationCodeUsed, VerificationLocked)
     ├── InvalidTransition                     the event is not allowed in the case's status
     │   ├── CaseClosed                        the case is closed; closed is final
     │   ├── OfferNotOpen                      the offer was already accepted, rejected, withdrawn...
@@ -27,6 +36,7 @@ and how to fix it, and (where it fits) also derives from the matching built-in e
     │   └── NotDue                            an SLA step (breach, warning, auto-close) is not due (any more)
     ├── ConcurrencyConflict                   another writer changed the case first
     ├── IdempotencyKeyReused                  the key was used for a different command
+    ├── VerificationNotSent                   the verification code could not be delivered
     ├── ConfigurationError                    bad policy, plugin or storage configuration
     └── StorageError                          the storage backend failed
         ├── SchemaError                       not a resolvekit database, or one written by a newer version
@@ -46,15 +56,24 @@ from typing import Any, ClassVar
 from resolvekit._i18n import N_, render
 
 __all__ = [
+    "AccessGrantInvalid",
+    "AttachmentEmpty",
+    "AttachmentNameRefused",
+    "AttachmentRefused",
+    "AttachmentTooLarge",
+    "AttachmentTypeMismatch",
+    "AttachmentTypeNotAllowed",
     "CardNumberRefused",
     "CaseClosed",
     "CaseNotFound",
     "ConcurrencyConflict",
     "ConfigurationError",
     "CurrencyMismatch",
+    "CustomerBlocked",
     "DatabaseCorrupt",
     "DatabaseLocked",
     "DatabaseUnavailable",
+    "GuestAccessDenied",
     "IdempotencyKeyReused",
     "InquiryNotOffered",
     "InvalidAmount",
@@ -74,8 +93,16 @@ __all__ = [
     "SchemaError",
     "SelfServiceDisabled",
     "StorageError",
+    "TextRefused",
     "UnknownTicketType",
     "ValidationError",
+    "VerificationCodeExpired",
+    "VerificationCodeRequired",
+    "VerificationCodeUsed",
+    "VerificationCodeWrong",
+    "VerificationFailed",
+    "VerificationLocked",
+    "VerificationNotSent",
 ]
 
 
@@ -91,7 +118,7 @@ class ResolveKitError(Exception):
 
     def __init__(self, message: str | None = None, /, **params: Any) -> None:
         self.message = message or self.default_message
-        self.params = params
+        self.params = {name: _masked(value) for name, value in params.items()}
         super().__init__(self.render())
 
     def render(self, locale: str = "en") -> str:
@@ -100,6 +127,15 @@ class ResolveKitError(Exception):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (type(self), self.message, self.params))
+
+
+def _masked(value: Any) -> Any:
+    """A parameter with a card number in it, masked: a message never repeats one (messages get logged)."""
+    if isinstance(value, str) and len(value) >= 13 and sum(ch.isdecimal() for ch in value) >= 13:
+        from resolvekit.domain.free_text import mask_card_numbers  # the domain imports this module
+
+        return mask_card_numbers(value)
+    return value
 
 
 def _rebuild(cls: type[ResolveKitError], message: str, params: dict[str, Any]) -> ResolveKitError:
@@ -383,3 +419,144 @@ class InquiryNotOffered(InvalidTransition):
         "An inquiry ticket about order {order_id} is not offered now: the triage decided '{outcome}' "
         "(rule {rule}). Ask for help instead of opening an inquiry."
     )
+
+
+# -- security: guest access, verification codes, attachments, free text, customer risk ----------------
+
+
+class GuestAccessDenied(PermissionDenied):
+    """Guest access was refused: the complaint number, the tracking code or the verification code is
+    not right, the code expired or was used, or too many attempts were made on this complaint.
+
+    One class and one message for every reason, on purpose: the answer never tells whether a
+    complaint number exists (see ``docs/security.md``).
+    """
+
+    code = "guest_access_denied"
+    default_message = N_(
+        "The complaint number, tracking code or verification code is not right, or too many attempts were made. "
+        "Check what you typed; a verification code is valid for a short time and only once, so request a new one "
+        "if needed, and wait an hour after many failed attempts."
+    )
+
+
+class AccessGrantInvalid(PermissionDenied):
+    """A guest access grant is malformed, was signed with an unknown key, was altered, or expired."""
+
+    code = "access_grant_invalid"
+    default_message = N_(
+        "The access to this complaint is not valid any more (it expired or was altered). "
+        "Verify again with the complaint number, the tracking code and a new verification code."
+    )
+
+
+class VerificationFailed(PermissionDenied):
+    """A verification code given to confirm a command (closing a complaint) was refused."""
+
+    code = "verification_failed"
+    default_message = N_("The verification code was refused; request a new code and try again.")
+
+
+class VerificationCodeRequired(VerificationFailed):
+    """The command needs a verification code (the policy asks for one) and none was given."""
+
+    code = "verification_code_required"
+    default_message = N_(
+        "Closing complaint {case_id} needs a verification code: request one (it is sent to the customer), "
+        "then send it as verification_code."
+    )
+
+
+class VerificationCodeWrong(VerificationFailed):
+    """The verification code does not match the one sent; ``params["attempts_left"]`` says how many tries remain."""
+
+    code = "verification_code_wrong"
+    default_message = N_("The verification code is not right; {attempts_left} attempt(s) left for this code.")
+
+
+class VerificationCodeExpired(VerificationFailed):
+    """No verification code is pending for this purpose: none was requested, or it expired."""
+
+    code = "verification_code_expired"
+    default_message = N_("No valid verification code is pending for complaint {case_id} (it expired or none was sent); request a new one.")
+
+
+class VerificationCodeUsed(VerificationFailed):
+    """The verification code was already used; each code works once."""
+
+    code = "verification_code_used"
+    default_message = N_("This verification code was already used; each code works once. Request a new one.")
+
+
+class VerificationLocked(VerificationFailed):
+    """Too many attempts: the code's attempts, or the complaint's attempts of the last hour, are used up."""
+
+    code = "verification_locked"
+    default_message = N_(
+        "Too many verification attempts on complaint {case_id}; request a new code, or wait an hour after many attempts."
+    )
+
+
+class VerificationNotSent(ResolveKitError):
+    """The verification code could not be delivered (no plugin delivers the channel, or delivery failed)."""
+
+    code = "verification_not_sent"
+    default_message = N_("The verification code could not be sent ({reason}); try again later.")
+
+
+class TextRefused(ValidationError):
+    """Free text holding control characters, direction overrides or unpaired surrogates (never stored)."""
+
+    code = "text_refused"
+    default_message = N_(
+        "{field} contains control or invisible formatting characters that cannot be stored; remove them and send the text again."
+    )
+
+
+class AttachmentRefused(ValidationError):
+    """A file was refused; the subclasses say why. The bytes were not stored."""
+
+    code = "attachment_refused"
+    default_message = N_("The file {name!r} was refused.")
+
+
+class AttachmentTooLarge(AttachmentRefused):
+    """The file is larger than the policy's limit (default 10 MB)."""
+
+    code = "attachment_too_large"
+    default_message = N_("The file {name!r} has {size} bytes; files are limited to {limit} bytes. Send a smaller file.")
+
+
+class AttachmentEmpty(AttachmentRefused):
+    """The file has no content."""
+
+    code = "attachment_empty"
+    default_message = N_("The file {name!r} is empty; attach a file with content.")
+
+
+class AttachmentTypeNotAllowed(AttachmentRefused):
+    """The file's content is not one of the allowed types (PDF, common images and XML by default)."""
+
+    code = "attachment_type_not_allowed"
+    default_message = N_("The file {name!r} is {detected}, which is not accepted; send one of: {allowed}.")
+
+
+class AttachmentTypeMismatch(AttachmentRefused):
+    """The file's name says one type and its content is another, or the content is two types at once (a polyglot)."""
+
+    code = "attachment_type_mismatch"
+    default_message = N_("The file {name!r} does not hold what its name says; send the original file with its own extension.")
+
+
+class AttachmentNameRefused(AttachmentRefused):
+    """The file name is empty, too long, or holds a path, control characters or a reserved device name."""
+
+    code = "attachment_name_refused"
+    default_message = N_("The file name is not accepted; use a plain name such as 'invoice.pdf'.")
+
+
+class CustomerBlocked(PermissionDenied):
+    """The host marked the customer as blocked and the policy does not let blocked customers open cases."""
+
+    code = "customer_blocked"
+    default_message = N_("This customer may not open new cases at store {store_id}; contact the store another way.")

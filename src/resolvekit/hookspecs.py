@@ -29,6 +29,7 @@ import pluggy
 if TYPE_CHECKING:
     from resolvekit.domain.notifications import Notification
     from resolvekit.domain.offers import ExecutionRequest, OfferKind
+    from resolvekit.domain.risk import CustomerRisk
     from resolvekit.domain.ticket_types import TicketTypeRegistry
     from resolvekit.domain.triage import TriageRules
     from resolvekit.domain.values import Order, Store
@@ -295,6 +296,53 @@ def resolvekit_find_store(store_id: str) -> Store | None:
     Calling rule: stops at the first non-``None`` result. Consulted by
     :meth:`resolvekit.ResolveKit.open_ticket` when the host passes ``store_id`` instead of a
     ``Store``; when no plugin knows the store, self-service is taken as enabled.
+
+    Added in 0.1.
+    """
+
+
+# -------------------------------------------------------------------------------------------------
+# Security: attachments and the customer card
+# -------------------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def resolvekit_store_attachment(case_id: str | None, name: str, content_type: str, data: bytes) -> str | None:
+    """Keep the bytes of an uploaded file in the host's file storage.
+
+    :param case_id: the case the file is for, or ``None`` for a file uploaded before its case is
+        opened (the complaint form's images).
+    :param name: the sanitised file name (no path, no control characters, its type's extension).
+    :param content_type: the type resolvekit detected from the content (e.g. ``"application/pdf"``);
+        serve the file with this type and ``Content-Disposition: attachment``.
+    :param data: the file's bytes, already checked (size, allowed type, no polyglot found).
+    :return: a reference the host can later resolve to the bytes (a storage key or URL), kept in the
+        :class:`~resolvekit.Attachment` metadata; ``None`` when this plugin does not store files.
+        Raise when storing failed: the upload fails and nothing is recorded.
+
+    Calling rule: stops at the first non-``None`` result. Called by
+    :meth:`resolvekit.ResolveKit.upload_attachment` after every check passed; resolvekit never
+    stores the bytes itself. With no implementation, uploads fail with
+    :class:`~resolvekit.errors.ConfigurationError`.
+
+    Added in 0.1.
+    """
+
+
+@hookspec(firstresult=True)
+def resolvekit_customer_risk(customer_id: str, store_id: str) -> CustomerRisk | None:
+    """Say whether a customer is blocked or risky at a store (the host's customer card, DOMAIN section 8).
+
+    :param customer_id: the customer opening a case.
+    :param store_id: the store the case is at.
+    :return: a :class:`resolvekit.CustomerRisk` (``blocked``, ``risky``, a short ``reason`` for staff),
+        or ``None`` when this plugin knows nothing about the customer.
+
+    Calling rule: stops at the first non-``None`` result. Called once for every case being opened
+    (complaint, ticket, help request), before it is written. The verdict is recorded on the case
+    (merchants and the platform see it, the customer never does); a blocked customer is refused
+    with :class:`~resolvekit.errors.CustomerBlocked` when ``Policy.security.blocked_customers_may_open``
+    is ``False``.
 
     Added in 0.1.
     """

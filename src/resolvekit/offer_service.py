@@ -90,6 +90,10 @@ class OfferCommands:
 
         def _visible(self, actor: Actor, case_id: str) -> Case: ...
 
+        def _confirm_with_code(
+            self, actor: Actor, case_id: str, code: object, key: str | None, dry_run: Callable[[Case], object]
+        ) -> None: ...
+
         def _command(
             self, name: str, actor: Actor, case_id: str, key: str | None, decide: Callable[..., list[CaseEvent]], *args: Any, **kwargs: Any
         ) -> CommandResult: ...
@@ -151,10 +155,30 @@ class OfferCommands:
         )
 
     def accept_offer(
-        self, actor: Actor, case_id: str, offer_id: str, *, confirmed: bool = False, idempotency_key: str | None = None
+        self,
+        actor: Actor,
+        case_id: str,
+        offer_id: str,
+        *,
+        confirmed: bool = False,
+        verification_code: str | None = None,
+        idempotency_key: str | None = None,
     ) -> CommandResult:
-        """The customer accepts an offer; by default the complaint closes (after the customer confirms)."""
+        """The customer accepts an offer; by default the complaint closes (after the customer confirms).
+
+        When accepting closes the complaint, it needs the same one-time ``verification_code`` as
+        :meth:`~resolvekit.ResolveKit.close` (guest access, or per ``Policy.security.close_verification``).
+        """
         decide = self._with_order(offer_commands.accept_offer)
+        if self.policy.offers.accept_closes_complaint:
+            policy = self.policy
+            self._confirm_with_code(
+                actor,
+                case_id,
+                verification_code,
+                idempotency_key,
+                lambda case: decide(case, actor, offer_id, confirmed=confirmed, now=self.now(), policy=policy),
+            )
         return self._command("accept_offer", actor, case_id, idempotency_key, decide, offer_id, confirmed=confirmed)
 
     def reject_offer(

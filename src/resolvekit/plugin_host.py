@@ -12,6 +12,7 @@ from resolvekit import hookspecs
 from resolvekit._i18n import N_
 from resolvekit.domain.notifications import Notification
 from resolvekit.domain.offers import HOOK_STEPS, ExecutionRequest
+from resolvekit.domain.risk import CustomerRisk
 from resolvekit.domain.ticket_types import TicketTypeRegistry, TicketTypes
 from resolvekit.domain.triage import TriageRule, TriageRules
 from resolvekit.domain.values import Order, Store
@@ -99,6 +100,26 @@ class PluginHost:
     def find_store(self, store_id: str) -> Store | None:
         """The store from the first plugin that describes it, or ``None``."""
         return cast("Store | None", self._hook.resolvekit_find_store(store_id=store_id))
+
+    def store_attachment(self, case_id: str | None, name: str, content_type: str, data: bytes) -> str:
+        """Hand a checked file's bytes to the host's file storage; the reference it returns."""
+        ref = self._hook.resolvekit_store_attachment(case_id=case_id, name=name, content_type=content_type, data=data)
+        if ref is None:
+            raise ConfigurationError(
+                N_("No plugin implements resolvekit_store_attachment; register one so uploaded files can be stored.")
+            )
+        if not isinstance(ref, str) or not ref.strip():
+            raise ConfigurationError(N_("resolvekit_store_attachment must return a non-empty reference string, got {value!r}."), value=ref)
+        return ref
+
+    def customer_risk(self, customer_id: str, store_id: str) -> CustomerRisk | None:
+        """The host's risk verdict on a customer at a store, or ``None`` when no plugin knows them."""
+        if not self._hook.resolvekit_customer_risk.get_hookimpls():
+            return None
+        risk = self._hook.resolvekit_customer_risk(customer_id=customer_id, store_id=store_id)
+        if risk is not None and not isinstance(risk, CustomerRisk):
+            raise ConfigurationError(N_("resolvekit_customer_risk must return a CustomerRisk or None, got {type}."), type=type(risk).__name__)
+        return risk
 
     def translate(self, text: str, source_locale: str, target_locale: str) -> str | None:
         """A translation from the first plugin able to make it, or ``None``."""

@@ -29,6 +29,8 @@ __all__ = [
     "OutboxEntry",
     "Page",
     "Storage",
+    "VerificationCode",
+    "VerificationStore",
     "decode_cursor",
     "encode_cursor",
 ]
@@ -90,7 +92,8 @@ class CaseQuery:
     ``opened_from`` is inclusive and ``opened_before`` exclusive (half-open). Results are ordered by
     ``(opened_at, id)`` descending (newest first); ``after`` is the opaque cursor of the previous page.
     ``store_id`` and ``customer_id`` are set by the application from the actor, so tenancy is part of
-    the storage query itself.
+    the storage query itself. ``case_id`` selects one case (the application loads a case for a
+    merchant or a customer this way, with their store or customer id beside it).
     """
 
     store_id: str | None = None
@@ -102,6 +105,7 @@ class CaseQuery:
     opened_before: datetime | None = None
     limit: int = attrs.field(default=50, validator=_limit)
     after: str | None = None
+    case_id: str | None = None
 
 
 @attrs.frozen
@@ -167,6 +171,57 @@ class Storage(Protocol):
 
     def close(self) -> None:
         """Release connections and files."""
+
+
+@attrs.frozen
+class VerificationCode:
+    """A one-time verification code as stored: its keyed hash (``digest``), never the code itself.
+
+    ``purpose`` is what the code confirms (``"access"`` for guest access, ``"close"`` for closing);
+    each ``(case_id, purpose)`` has at most one current code. ``key_id`` names the secret key the
+    digest was made with, ``attempts`` counts the tries, ``used_at`` is set when it was used.
+    """
+
+    case_id: str
+    purpose: str
+    digest: str
+    key_id: str
+    issued_at: datetime
+    expires_at: datetime
+    attempts: int = 0
+    used_at: datetime | None = None
+
+
+@runtime_checkable
+class VerificationStore(Protocol):
+    """Verification codes and guest attempts (every built-in backend has it; guest access needs it).
+
+    Each method is atomic on its own: two processes trying codes at once can never get more tries
+    than the limit, nor both use one code. Nothing here is part of a case's activity log.
+    """
+
+    def put_verification_code(self, code: VerificationCode) -> None:
+        """Store ``code`` as the current code of ``(code.case_id, code.purpose)``; the one before stops working."""
+
+    def verification_code(self, case_id: str, purpose: str) -> VerificationCode | None:
+        """The current code of ``(case_id, purpose)`` (used, expired or not), or ``None``."""
+
+    def try_verification_code(self, case_id: str, purpose: str, at: datetime, max_attempts: int) -> VerificationCode | None:
+        """Take one attempt on the current code, atomically.
+
+        When the code exists, is unused, has not expired at ``at`` (``at < expires_at``) and has had
+        fewer than ``max_attempts`` attempts, count this attempt and return the code with the new
+        count; otherwise change nothing and return ``None``.
+        """
+
+    def use_verification_code(self, case_id: str, purpose: str, digest: str, at: datetime) -> bool:
+        """Mark the current code used at ``at`` if it is still unused and its digest is ``digest``;
+        ``True`` only for the one call that used it."""
+
+    def count_guest_attempt(self, subject: str, at: datetime, window_start: datetime) -> int:
+        """Record one attempt on ``subject`` at ``at`` and return how many attempts ``subject`` had at
+        or after ``window_start``, this one included. Attempts (of any subject) older than
+        ``window_start`` may be forgotten."""
 
 
 @runtime_checkable

@@ -33,13 +33,21 @@ class Actor:
     Build one with the named constructors: ``Actor.customer("c-1")``, ``Actor.merchant("u-7",
     store_id="s-1")``, ``Actor.platform("agent-3")`` or ``Actor.system()``. A merchant always acts for
     exactly one store; the host decides, after its own login, which actor a request is.
+
+    ``case_id`` limits a customer to one case: a customer who is not logged in but verified with
+    a complaint number, tracking code and verification code acts through guest access
+    (:meth:`ResolveKit.guest_actor <resolvekit.guest_access.GuestAccessCommands.guest_actor>`) and
+    sees and changes that one complaint only.
     """
 
     role: Role = attrs.field(converter=Role)
     id: str = attrs.field(validator=_non_empty)
     store_id: str | None = None
+    case_id: str | None = attrs.field(default=None, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
+        if self.case_id is not None and (self.role is not Role.CUSTOMER or not isinstance(self.case_id, str) or not self.case_id):
+            raise ValidationError(N_("Only a customer actor can be limited to one case (guest access)."))
         if self.role is Role.MERCHANT and not self.store_id:
             raise ValidationError(N_("A merchant actor needs the store_id of the store it acts for."))
         if self.role is not Role.MERCHANT and self.store_id is not None:
@@ -65,11 +73,19 @@ class Actor:
         """Automation: timers, sweeps, automatic replies."""
         return cls(Role.SYSTEM, name)
 
+    @classmethod
+    def guest(cls, customer_id: str, case_id: str) -> Actor:
+        """The customer ``customer_id`` acting through guest access on the one case ``case_id``."""
+        return cls(Role.CUSTOMER, customer_id, case_id=case_id)
+
     def to_dict(self) -> dict[str, str | None]:
         """The actor as plain data (for storage and logs)."""
-        return {"role": self.role.value, "id": self.id, "store_id": self.store_id}
+        data = {"role": self.role.value, "id": self.id, "store_id": self.store_id}
+        if self.case_id is not None:
+            data["case_id"] = self.case_id
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, str | None]) -> Actor:
         """Rebuild an actor written by :meth:`to_dict`."""
-        return cls(Role(str(data["role"])), str(data["id"]), data.get("store_id"))
+        return cls(Role(str(data["role"])), str(data["id"]), data.get("store_id"), case_id=data.get("case_id"))

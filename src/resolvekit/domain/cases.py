@@ -17,6 +17,7 @@ from resolvekit._i18n import N_
 from resolvekit.domain.actors import Actor, Role
 from resolvekit.domain.events import CaseEvent, EventKind
 from resolvekit.domain.offers import OFFER_EVENTS, Offer, apply_offer_event
+from resolvekit.domain.risk import CustomerRisk
 from resolvekit.domain.values import Attachment, Order
 from resolvekit.errors import ValidationError
 
@@ -88,6 +89,8 @@ class Case:
     safety_issue: bool = False
     breached_clocks: tuple[str, ...] = ()
     resolved_in_time: bool | None = None
+    customer_risk: CustomerRisk | None = None
+    """The host's risk verdict on the customer when the case opened (staff only; never in a customer's view)."""
 
     @property
     def kind(self) -> str:
@@ -193,6 +196,7 @@ def _opened(cls: type[Case], event: CaseEvent, **extra: Any) -> Case:
         customer_name=p.get("customer_name", ""),
         order_number=p.get("order_number"),
         attachments=_attachments(p),
+        customer_risk=None if p.get("customer_risk") is None else CustomerRisk.from_dict(p["customer_risk"]),
         **extra,
     )
 
@@ -323,10 +327,11 @@ def customer_may_see(event: CaseEvent) -> bool:
 
 
 def can_see(actor: Actor, case: Case) -> bool:
-    """Tenancy: platform and system see every case, a merchant only its store's, a customer only theirs."""
+    """Tenancy: platform and system see every case, a merchant only its store's, a customer only theirs
+    (and a customer acting through guest access only the one case it was granted for)."""
     role = actor.role
     if role is Role.CUSTOMER:
-        return case.customer_id == actor.id
+        return case.customer_id == actor.id and (actor.case_id is None or actor.case_id == case.id)
     if role is Role.MERCHANT:
         return case.store_id == actor.store_id
     return True

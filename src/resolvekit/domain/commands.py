@@ -16,7 +16,9 @@ from resolvekit._i18n import N_
 from resolvekit.domain.actors import Actor, Role
 from resolvekit.domain.cases import Case, Complaint, Ticket
 from resolvekit.domain.events import CaseEvent, EventKind
+from resolvekit.domain.free_text import screen_text
 from resolvekit.domain.policy import Policy
+from resolvekit.domain.security import attachment_data
 from resolvekit.domain.templates import CannedResponse
 from resolvekit.domain.transitions import ACTIONS, lifecycle_for
 from resolvekit.domain.values import Attachment, Customer, Order
@@ -65,10 +67,12 @@ def _text(value: object, field: str, policy: Policy) -> str:
             length=len(text),
             limit=policy.max_message_length,
         )
-    return text
+    return screen_text(text, field, policy)
 
 
 def _attachments(attachments: Iterable[Attachment], policy: Policy) -> list[dict[str, Any]]:
+    if isinstance(attachments, (str, bytes, Attachment)) or not isinstance(attachments, Iterable):
+        raise ValidationError(N_("Attachments must be a list of Attachment values, not {type}."), type=type(attachments).__name__)
     items = list(attachments)
     if len(items) > policy.max_attachments:
         raise ValidationError(
@@ -79,7 +83,7 @@ def _attachments(attachments: Iterable[Attachment], policy: Policy) -> list[dict
     for item in items:
         if not isinstance(item, Attachment):
             raise ValidationError(N_("Attachments must be Attachment values, not {type}."), type=type(item).__name__)
-    return [a.to_dict() for a in items]
+    return [attachment_data(a, policy) for a in items]
 
 
 def _event(case_id: str, version: int, kind: EventKind, actor: Actor, now: datetime, payload: dict[str, Any]) -> CaseEvent:

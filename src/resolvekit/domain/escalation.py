@@ -18,6 +18,7 @@ from resolvekit._i18n import N_
 from resolvekit.domain.actors import Actor, Role
 from resolvekit.domain.cases import Case
 from resolvekit.domain.events import CaseEvent, EventKind
+from resolvekit.domain.free_text import screen_text
 from resolvekit.domain.policy import Policy
 from resolvekit.domain.sla import ESCALATION_REASONS, Action, SlaState, due_actions
 from resolvekit.domain.transitions import lifecycle_for
@@ -35,7 +36,7 @@ def _text(value: object, field: str, policy: Policy, *, optional: bool = False) 
         raise ValidationError(
             N_("{field} has {length} characters; the limit is {limit}."), field=field, length=len(text), limit=policy.max_message_length
         )
-    return text
+    return screen_text(text, field, policy)
 
 
 def _fire(case: Case, event: str, actor: Actor, policy: Policy, payload: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ events to append, or raises. Nothing is written here, so a refused request leave
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ from resolvekit._i18n import N_
 from resolvekit.domain.actors import Actor, Role
 from resolvekit.domain.events import CaseEvent, EventKind
 from resolvekit.domain.policy import Policy
+from resolvekit.domain.security import attachment_data
 from resolvekit.domain.ticket_types import TicketType
 from resolvekit.domain.triage import TriageDecision
 from resolvekit.domain.values import Attachment, Customer, Order, Store
@@ -69,6 +70,8 @@ def check_order(actor: Actor, order: Order | None, store_id: str, order_id: obje
 
 
 def _attachments(attachments: Sequence[Attachment], policy: Policy) -> list[dict[str, Any]]:
+    if isinstance(attachments, (str, bytes, Attachment)) or not isinstance(attachments, Iterable):
+        raise ValidationError(N_("Attachments must be a list of Attachment values, not {type}."), type=type(attachments).__name__)
     items = list(attachments)
     if len(items) > policy.max_attachments:
         raise ValidationError(
@@ -77,7 +80,7 @@ def _attachments(attachments: Sequence[Attachment], policy: Policy) -> list[dict
     for item in items:
         if not isinstance(item, Attachment):
             raise ValidationError(N_("Attachments must be Attachment values, not {type}."), type=type(item).__name__)
-    return [a.to_dict() for a in items]
+    return [attachment_data(a, policy) for a in items]
 
 
 def open_typed_ticket(

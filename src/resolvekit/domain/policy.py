@@ -14,6 +14,7 @@ import attrs
 from resolvekit._i18n import N_
 from resolvekit.domain.actors import Role
 from resolvekit.domain.offers import OfferPolicy
+from resolvekit.domain.security import SecurityPolicy
 from resolvekit.domain.sla import SlaPolicy
 from resolvekit.domain.triage import TriagePolicy
 from resolvekit.errors import ConfigurationError
@@ -88,6 +89,11 @@ class Policy:
         triage: the delayed-order triage settings (:class:`~resolvekit.domain.triage.TriagePolicy`:
             the 48 h window, "over" meaning strictly longer; the host-status -> triage-status map;
             5 minutes of tolerated clock skew for orders created "in the future").
+        security: guest access, verification codes, card numbers in free text, attachments and
+            blocked customers (:class:`~resolvekit.domain.security.SecurityPolicy`: 6-digit codes
+            valid 10 minutes, 5 attempts per code and 10 per complaint per hour, 30-minute guest
+            access, card numbers masked, 10 MiB files of PDF, common images or XML), each with its
+            documented default.
     """
 
     complaint_closers: frozenset[Role] = attrs.field(default=frozenset({Role.CUSTOMER}), converter=_roles)
@@ -100,3 +106,4 @@ class Policy:
     offers: OfferPolicy = attrs.field(factory=OfferPolicy, validator=attrs.validators.instance_of(OfferPolicy))
     sla: SlaPolicy = attrs.field(factory=SlaPolicy, validator=attrs.validators.instance_of(SlaPolicy))
     triage: TriagePolicy = attrs.field(factory=TriagePolicy, validator=attrs.validators.instance_of(TriagePolicy))
+    security: SecurityPolicy = attrs.field(factory=SecurityPolicy, validator=attrs.validators.instance_of(SecurityPolicy))

@@ -19,6 +19,7 @@ import attrs
 
 from resolvekit._i18n import N_
 from resolvekit.domain.cards import last_four_digits, looks_like_card_number, refuse_card_numbers
+from resolvekit.domain.free_text import screen_text
 from resolvekit.domain.policy import Policy
 from resolvekit.domain.transitions import lifecycle_for
 from resolvekit.domain.values import Attachment, Order
@@ -213,7 +214,9 @@ class TicketType:
         text = _description(self, description, policy)
         if self.check is not None:
             self.check(cleaned, order)
-        return cleaned, text
+        # the free-text rules of every command: control characters refused, card numbers masked or refused
+        cleaned = {name: screen_text(value, name, policy) for name, value in cleaned.items()}
+        return cleaned, screen_text(text, "description", policy) if text else text
 
 
 def _field_value(ticket_type: TicketType, item: FormField, value: object) -> str | None:

@@ -18,7 +18,17 @@ from resolvekit.domain.cases import Case
 from resolvekit.domain.events import CaseEvent
 from resolvekit.errors import ConcurrencyConflict
 from resolvekit.hookspecs import hookimpl
-from resolvekit.storage import AppliedCommand, CaseQuery, Commit, DueCase, OutboxEntry, Page, decode_cursor, encode_cursor
+from resolvekit.storage import (
+    AppliedCommand,
+    CaseQuery,
+    Commit,
+    DueCase,
+    OutboxEntry,
+    Page,
+    VerificationCode,
+    decode_cursor,
+    encode_cursor,
+)
 
 __all__ = ["MemoryStorage", "resolvekit_open_storage"]
 
@@ -34,6 +44,8 @@ class MemoryStorage:
         self._outbox: dict[str, OutboxEntry] = {}
         self._deadlines: dict[str, datetime] = {}
         self._deadline_heap: list[tuple[datetime, str]] = []  # lazily pruned against _deadlines
+        self._codes: dict[tuple[str, str], VerificationCode] = {}
+        self._attempts: dict[str, list[datetime]] = {}
 
     def load(self, case_id: str) -> Case | None:
         """The latest snapshot of the case."""
@@ -98,7 +110,12 @@ class MemoryStorage:
         """Filter and page the cases (in Python: this backend has no database)."""
         after = decode_cursor(query.after) if query.after else None
         matches = []
-        for case in self._cases.values():
+        if query.case_id is not None:
+            one = self._cases.get(query.case_id)
+            candidates: tuple[Case, ...] = () if one is None else (one,)
+        else:
+            candidates = tuple(self._cases.values())
+        for case in candidates:
             if (
                 (query.store_id is None or case.store_id == query.store_id)
                 and (query.customer_id is None or case.customer_id == query.customer_id)
@@ -140,6 +157,45 @@ class MemoryStorage:
     def outbox(self, case_id: str) -> Sequence[OutboxEntry]:
         """Every outbox entry of the case."""
         return [e for e in self._outbox.values() if e.notification.case_id == case_id]
+
+    # -- verification codes and guest attempts (VerificationStore) --------------------------------
+
+    def put_verification_code(self, code: VerificationCode) -> None:
+        """Store the current code of its case and purpose."""
+        with self._lock:
+            self._codes[(code.case_id, code.purpose)] = code
+
+    def verification_code(self, case_id: str, purpose: str) -> VerificationCode | None:
+        """The current code of the case and purpose."""
+        return self._codes.get((case_id, purpose))
+
+    def try_verification_code(self, case_id: str, purpose: str, at: datetime, max_attempts: int) -> VerificationCode | None:
+        """Take one attempt on the current code if it is usable."""
+        with self._lock:
+            code = self._codes.get((case_id, purpose))
+            if code is None or code.used_at is not None or at >= code.expires_at or code.attempts >= max_attempts:
+                return None
+            code = self._codes[(case_id, purpose)] = attrs.evolve(code, attempts=code.attempts + 1)
+            return code
+
+    def use_verification_code(self, case_id: str, purpose: str, digest: str, at: datetime) -> bool:
+        """Mark the code used, once."""
+        with self._lock:
+            code = self._codes.get((case_id, purpose))
+            if code is None or code.used_at is not None or code.digest != digest:
+                return False
+            self._codes[(case_id, purpose)] = attrs.evolve(code, used_at=at)
+            return True
+
+    def count_guest_attempt(self, subject: str, at: datetime, window_start: datetime) -> int:
+        """Record an attempt; count the subject's attempts in the window."""
+        with self._lock:
+            for key in [k for k, times in self._attempts.items() if times and times[-1] < window_start]:
+                del self._attempts[key]
+            times = [t for t in self._attempts.get(subject, ()) if t >= window_start]
+            times.append(at)
+            self._attempts[subject] = times
+            return len(times)
 
     def close(self) -> None:
         """Nothing to release."""

@@ -53,7 +53,17 @@ from resolvekit.plugins._records import (
     notification_from_json,
     notification_json,
 )
-from resolvekit.storage import AppliedCommand, CaseQuery, Commit, DueCase, OutboxEntry, Page, decode_cursor, encode_cursor
+from resolvekit.storage import (
+    AppliedCommand,
+    CaseQuery,
+    Commit,
+    DueCase,
+    OutboxEntry,
+    Page,
+    VerificationCode,
+    decode_cursor,
+    encode_cursor,
+)
 
 if TYPE_CHECKING:
     import psycopg
@@ -113,6 +123,23 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX outbox_due ON {s}.outbox (next_attempt_at, seq) WHERE delivered_at IS NULL",
         "CREATE INDEX outbox_case ON {s}.outbox (case_id, seq)",
+    ),
+    # version 2: verification codes (keyed hashes only) and guest attempts
+    (
+        """CREATE TABLE {s}.verification_codes (
+            case_id text COLLATE "C" NOT NULL,
+            purpose text NOT NULL,
+            digest text NOT NULL,
+            key_id text NOT NULL,
+            issued_at timestamptz NOT NULL,
+            expires_at timestamptz NOT NULL,
+            attempts integer NOT NULL DEFAULT 0,
+            used_at timestamptz,
+            PRIMARY KEY (case_id, purpose)
+        )""",
+        "CREATE TABLE {s}.guest_attempts (subject text COLLATE \"C\" NOT NULL, at timestamptz NOT NULL)",
+        "CREATE INDEX guest_attempts_subject ON {s}.guest_attempts (subject, at)",
+        "CREATE INDEX guest_attempts_at ON {s}.guest_attempts (at)",
     ),
 )
 """The schema, one tuple of statements per version; ``MIGRATIONS[n - 1]`` upgrades version n-1 to n.
@@ -220,6 +247,28 @@ class PostgresStorage:
         self._sql_due_after = (
             f"SELECT id, next_deadline FROM {s}.cases WHERE next_deadline <= %s AND (next_deadline, id) > (%s, %s) "
             "ORDER BY next_deadline, id LIMIT %s"
+        )
+        code_columns = "case_id, purpose, digest, key_id, issued_at, expires_at, attempts, used_at"
+        self._sql_put_code = (
+            f"INSERT INTO {s}.verification_codes ({code_columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (case_id, purpose) DO UPDATE SET digest = excluded.digest, key_id = excluded.key_id, "
+            "issued_at = excluded.issued_at, expires_at = excluded.expires_at, attempts = excluded.attempts, "
+            "used_at = excluded.used_at"
+        )
+        self._sql_get_code = f"SELECT {code_columns} FROM {s}.verification_codes WHERE case_id = %s AND purpose = %s"
+        self._sql_try_code = (
+            f"UPDATE {s}.verification_codes SET attempts = attempts + 1 WHERE case_id = %s AND purpose = %s "
+            f"AND used_at IS NULL AND expires_at > %s AND attempts < %s RETURNING {code_columns}"
+        )
+        self._sql_use_code = (
+            f"UPDATE {s}.verification_codes SET used_at = %s "
+            "WHERE case_id = %s AND purpose = %s AND digest = %s AND used_at IS NULL"
+        )
+        self._sql_count_attempt = (
+            f"WITH forgotten AS (DELETE FROM {s}.guest_attempts WHERE at < %(start)s), "
+            f"added AS (INSERT INTO {s}.guest_attempts (subject, at) VALUES (%(subject)s, %(at)s) RETURNING 1) "
+            f"SELECT (SELECT count(*) FROM {s}.guest_attempts WHERE subject = %(subject)s AND at >= %(start)s) "
+            "+ (SELECT count(*) FROM added WHERE %(at)s >= %(start)s)"
         )
         self._sql_commit: dict[tuple[bool, int, int, bool], str] = {}
         with self._translate():
@@ -424,6 +473,7 @@ class PostgresStorage:
         where: list[str] = []
         params: list[Any] = []
         for column, value in (
+            ("id", query.case_id),
             ("store_id", query.store_id),
             ("customer_id", query.customer_id),
             ("kind", query.kind),
@@ -489,6 +539,40 @@ class PostgresStorage:
             rows = self._connection().execute(self._sql_outbox, (case_id,)).fetchall()
         return [_outbox_entry(row) for row in rows]
 
+    # -- verification codes and guest attempts (VerificationStore) --------------------------------
+
+    def put_verification_code(self, code: VerificationCode) -> None:
+        """Store the current code of its case and purpose (replacing the one before)."""
+        with self._translate():
+            self._connection().execute(
+                self._sql_put_code,
+                (code.case_id, code.purpose, code.digest, code.key_id, code.issued_at, code.expires_at, code.attempts, code.used_at),
+            )
+
+    def verification_code(self, case_id: str, purpose: str) -> VerificationCode | None:
+        """The current code of the case and purpose."""
+        with self._translate():
+            row = self._connection().execute(self._sql_get_code, (case_id, purpose)).fetchone()
+        return None if row is None else _code(row)
+
+    def try_verification_code(self, case_id: str, purpose: str, at: datetime, max_attempts: int) -> VerificationCode | None:
+        """Take one attempt on the current code if it is usable (one atomic ``UPDATE ... RETURNING``)."""
+        with self._translate():
+            row = self._connection().execute(self._sql_try_code, (case_id, purpose, at, max_attempts)).fetchone()
+        return None if row is None else _code(row)
+
+    def use_verification_code(self, case_id: str, purpose: str, digest: str, at: datetime) -> bool:
+        """Mark the code used, once."""
+        with self._translate():
+            cursor = self._connection().execute(self._sql_use_code, (at, case_id, purpose, digest))
+            return bool(cursor.rowcount == 1)
+
+    def count_guest_attempt(self, subject: str, at: datetime, window_start: datetime) -> int:
+        """Record an attempt and count the subject's attempts in the window (one statement)."""
+        with self._translate():
+            row = self._connection().execute(self._sql_count_attempt, {"subject": subject, "at": at, "start": window_start}).fetchone()
+        return int(row[0]) if row else 0
+
     def close(self) -> None:
         """Close every connection this storage opened (from any thread)."""
         self._closed = True
@@ -511,6 +595,11 @@ def _utc(value: datetime | None) -> datetime | None:
 def _outbox_entry(row: tuple[str, int, datetime | None, str | None, datetime | None]) -> OutboxEntry:
     notification, attempts, next_attempt_at, last_error, delivered_at = row
     return OutboxEntry(notification_from_json(notification), attempts, _utc(next_attempt_at), last_error, _utc(delivered_at))
+
+
+def _code(row: tuple[str, str, str, str, datetime, datetime, int, datetime | None]) -> VerificationCode:
+    case_id, purpose, digest, key_id, issued_at, expires_at, attempts, used_at = row
+    return VerificationCode(case_id, purpose, digest, key_id, issued_at.astimezone(UTC), expires_at.astimezone(UTC), attempts, _utc(used_at))
 
 
 def _safe(conninfo: str) -> str:

@@ -53,7 +53,17 @@ from resolvekit.plugins._records import (
     query_options,
     to_micros,
 )
-from resolvekit.storage import AppliedCommand, CaseQuery, Commit, DueCase, OutboxEntry, Page, decode_cursor, encode_cursor
+from resolvekit.storage import (
+    AppliedCommand,
+    CaseQuery,
+    Commit,
+    DueCase,
+    OutboxEntry,
+    Page,
+    VerificationCode,
+    decode_cursor,
+    encode_cursor,
+)
 
 __all__ = ["APPLICATION_ID", "MIGRATIONS", "SCHEMA_VERSION", "SQLiteStorage", "parse_url", "resolvekit_open_storage"]
 
@@ -113,6 +123,23 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE delivered_at IS NULL",
         "CREATE INDEX outbox_case ON outbox (case_id)",
     ),
+    # version 2: verification codes (keyed hashes only) and guest attempts
+    (
+        """CREATE TABLE verification_codes (
+            case_id TEXT NOT NULL,
+            purpose TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            key_id TEXT NOT NULL,
+            issued_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            used_at INTEGER,
+            PRIMARY KEY (case_id, purpose)
+        ) WITHOUT ROWID""",
+        "CREATE TABLE guest_attempts (subject TEXT NOT NULL, at INTEGER NOT NULL)",
+        "CREATE INDEX guest_attempts_subject ON guest_attempts (subject, at)",
+        "CREATE INDEX guest_attempts_at ON guest_attempts (at)",
+    ),
 )
 """The schema, one tuple of statements per version; ``MIGRATIONS[n - 1]`` upgrades version n-1 to n.
 
@@ -138,6 +165,21 @@ _UPDATE_CASE = (
 _VERSION = "SELECT version FROM cases WHERE id = ?"
 _INSERT_EVENT = "INSERT INTO events (case_id, version, kind, actor, at, payload) VALUES (?, ?, ?, ?, ?, ?)"
 _INSERT_OUTBOX = "INSERT OR IGNORE INTO outbox (key, case_id, notification) VALUES (?, ?, ?)"
+_CODE_COLUMNS = "case_id, purpose, digest, key_id, issued_at, expires_at, attempts, used_at"
+_PUT_CODE = (
+    f"INSERT INTO verification_codes ({_CODE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (case_id, purpose) DO UPDATE SET digest = excluded.digest, key_id = excluded.key_id, "
+    "issued_at = excluded.issued_at, expires_at = excluded.expires_at, attempts = excluded.attempts, used_at = excluded.used_at"
+)
+_GET_CODE = f"SELECT {_CODE_COLUMNS} FROM verification_codes WHERE case_id = ? AND purpose = ?"
+_TRY_CODE = (
+    "UPDATE verification_codes SET attempts = attempts + 1 "
+    "WHERE case_id = ? AND purpose = ? AND used_at IS NULL AND expires_at > ? AND attempts < ?"
+)
+_USE_CODE = "UPDATE verification_codes SET used_at = ? WHERE case_id = ? AND purpose = ? AND digest = ? AND used_at IS NULL"
+_FORGET_ATTEMPTS = "DELETE FROM guest_attempts WHERE at < ?"
+_ADD_ATTEMPT = "INSERT INTO guest_attempts (subject, at) VALUES (?, ?)"
+_COUNT_ATTEMPTS = "SELECT count(*) FROM guest_attempts WHERE subject = ? AND at >= ?"
 _INSERT_APPLIED = (
     "INSERT INTO applied_commands (key, fingerprint, case_id, first_version, last_version) VALUES (?, ?, ?, ?, ?)"
 )
@@ -428,6 +470,7 @@ class SQLiteStorage:
         where: list[str] = []
         params: list[Any] = []
         for column, value in (
+            ("id", query.case_id),
             ("store_id", query.store_id),
             ("customer_id", query.customer_id),
             ("kind", query.kind),
@@ -493,6 +536,55 @@ class SQLiteStorage:
             rows = self._connection().execute(_OUTBOX, (case_id,)).fetchall()
         return [_outbox_entry(row) for row in rows]
 
+    # -- verification codes and guest attempts (VerificationStore) --------------------------------
+
+    def put_verification_code(self, code: VerificationCode) -> None:
+        """Store the current code of its case and purpose (replacing the one before)."""
+        used = None if code.used_at is None else to_micros(code.used_at)
+        self._write(
+            _PUT_CODE,
+            (code.case_id, code.purpose, code.digest, code.key_id, to_micros(code.issued_at), to_micros(code.expires_at), code.attempts, used),
+        )
+
+    def verification_code(self, case_id: str, purpose: str) -> VerificationCode | None:
+        """The current code of the case and purpose."""
+        with self._guard, self._translate():
+            row = self._connection().execute(_GET_CODE, (case_id, purpose)).fetchone()
+        return None if row is None else _code(row)
+
+    def try_verification_code(self, case_id: str, purpose: str, at: datetime, max_attempts: int) -> VerificationCode | None:
+        """Take one attempt on the current code if it is usable (one ``BEGIN IMMEDIATE`` transaction)."""
+        with self._guard, self._translate(), self._transaction() as conn:
+            if conn.execute(_TRY_CODE, (case_id, purpose, to_micros(at), max_attempts)).rowcount != 1:
+                return None
+            row = conn.execute(_GET_CODE, (case_id, purpose)).fetchone()
+        return _code(row)
+
+    def use_verification_code(self, case_id: str, purpose: str, digest: str, at: datetime) -> bool:
+        """Mark the code used, once."""
+        with self._guard, self._translate():
+            return bool(self._connection().execute(_USE_CODE, (to_micros(at), case_id, purpose, digest)).rowcount == 1)
+
+    def count_guest_attempt(self, subject: str, at: datetime, window_start: datetime) -> int:
+        """Record an attempt and count the subject's attempts in the window (one transaction)."""
+        start = to_micros(window_start)
+        with self._guard, self._translate(), self._transaction() as conn:
+            conn.execute(_FORGET_ATTEMPTS, (start,))
+            conn.execute(_ADD_ATTEMPT, (subject, to_micros(at)))
+            return int(conn.execute(_COUNT_ATTEMPTS, (subject, start)).fetchone()[0])
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
     def close(self) -> None:
         """Close every connection this storage opened (from any thread)."""
         self._closed = True
@@ -520,6 +612,14 @@ def _outbox_entry(row: tuple[str, int, int, str | None, int | None]) -> OutboxEn
         None if next_attempt_at == _NEVER else from_micros(next_attempt_at),
         last_error,
         None if delivered_at is None else from_micros(delivered_at),
+    )
+
+
+def _code(row: tuple[str, str, str, str, int, int, int, int | None]) -> VerificationCode:
+    case_id, purpose, digest, key_id, issued_at, expires_at, attempts, used_at = row
+    return VerificationCode(
+        case_id, purpose, digest, key_id, from_micros(issued_at), from_micros(expires_at), attempts,
+        None if used_at is None else from_micros(used_at),
     )
 
 

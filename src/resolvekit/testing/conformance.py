@@ -49,7 +49,7 @@ from resolvekit.domain.values import Customer, Order, OrderItem
 from resolvekit.errors import ConcurrencyConflict, ResolveKitError, ValidationError
 from resolvekit.hookspecs import hookimpl
 from resolvekit.plugins.recorder import RecordingNotifier
-from resolvekit.storage import AppliedCommand, CaseQuery, Commit, DueCase, Storage
+from resolvekit.storage import AppliedCommand, CaseQuery, Commit, DueCase, Storage, VerificationCode, VerificationStore
 from resolvekit.testing.clock import ManualClock
 
 __all__ = ["StorageConformance"]
@@ -196,6 +196,7 @@ def _matches(case: Case, q: CaseQuery) -> bool:
         and (q.order_id is None or case.order_id == q.order_id)
         and (q.opened_from is None or case.opened_at >= q.opened_from)
         and (q.opened_before is None or case.opened_at < q.opened_before)
+        and (q.case_id is None or case.id == q.case_id)
     )
 
 
@@ -574,6 +575,96 @@ class StorageConformance:
         storage.commit(attrs.evolve(_note_commit(opened[f"T-{token}-c"], "done", T0), next_deadline=None))
         assert ours(due(T0 + 9 * hour, 1000)) == [(f"T-{token}-b", T0 + 2 * hour), (f"T-{token}-a", T0 + 5 * hour)]
 
+    # -- one case by id, within its scope (how the application loads a case for an actor) ---------
+
+    def test_a_case_is_found_by_id_only_within_its_store_and_customer(self, storage: Storage) -> None:
+        token = _token()
+        mine = _ticket_commit(f"T-{token}-a", f"{token}-store-1", f"{token}-cust-1")
+        other = _ticket_commit(f"T-{token}-b", f"{token}-store-2", f"{token}-cust-2")
+        storage.commit(mine)
+        storage.commit(other)
+        case_id = mine.case.id
+        assert storage.query(CaseQuery(case_id=case_id, limit=1)).items == (mine.case,)
+        assert storage.query(CaseQuery(case_id=case_id, store_id=f"{token}-store-1")).items == (mine.case,)
+        assert storage.query(CaseQuery(case_id=case_id, customer_id=f"{token}-cust-1")).items == (mine.case,)
+        assert storage.query(CaseQuery(case_id=case_id, store_id=f"{token}-store-2")).items == ()
+        assert storage.query(CaseQuery(case_id=case_id, customer_id=f"{token}-cust-2")).items == ()
+        assert storage.query(CaseQuery(case_id=f"T-{token}-none")).items == ()
+
+    # -- verification codes and guest attempts (VerificationStore; every built-in backend has it) --
+
+    def _codes(self, storage: Storage) -> VerificationStore:
+        if not isinstance(storage, VerificationStore):
+            pytest.skip("this backend keeps no verification codes (it does not implement VerificationStore)")
+        return storage
+
+    def test_a_verification_code_is_kept_replaced_and_read_back(self, storage: Storage) -> None:
+        codes = self._codes(storage)
+        case_id = f"C-{_token()}"
+        assert codes.verification_code(case_id, "access") is None
+        first = VerificationCode(case_id, "access", "a" * 64, "key-1", T0, T0 + timedelta(minutes=10))
+        codes.put_verification_code(first)
+        assert codes.verification_code(case_id, "access") == first
+        assert codes.verification_code(case_id, "close") is None
+        second = attrs.evolve(first, digest="b" * 64, issued_at=T0 + timedelta(minutes=1), expires_at=T0 + timedelta(minutes=11))
+        codes.put_verification_code(second)
+        assert codes.verification_code(case_id, "access") == second
+
+    def test_attempts_on_a_code_stop_at_the_limit(self, storage: Storage) -> None:
+        codes = self._codes(storage)
+        case_id = f"C-{_token()}"
+        codes.put_verification_code(VerificationCode(case_id, "access", "a" * 64, "k", T0, T0 + timedelta(minutes=10)))
+        taken = [codes.try_verification_code(case_id, "access", T0, 3) for _ in range(5)]
+        assert [None if t is None else t.attempts for t in taken] == [1, 2, 3, None, None]
+        assert codes.try_verification_code(f"C-{_token()}", "access", T0, 3) is None  # no such code
+        stored = codes.verification_code(case_id, "access")
+        assert stored is not None and stored.attempts == 3
+
+    def test_an_expired_or_used_code_takes_no_attempt(self, storage: Storage) -> None:
+        codes = self._codes(storage)
+        case_id = f"C-{_token()}"
+        code = VerificationCode(case_id, "close", "a" * 64, "k", T0, T0 + timedelta(minutes=10))
+        codes.put_verification_code(code)
+        assert codes.try_verification_code(case_id, "close", T0 + timedelta(minutes=10), 5) is None  # expiry is exclusive
+        assert codes.use_verification_code(case_id, "close", "b" * 64, T0) is False  # another digest
+        assert codes.use_verification_code(case_id, "close", "a" * 64, T0) is True
+        assert codes.use_verification_code(case_id, "close", "a" * 64, T0) is False  # once only
+        assert codes.try_verification_code(case_id, "close", T0, 5) is None
+        stored = codes.verification_code(case_id, "close")
+        assert stored is not None and stored.used_at == T0 and stored.attempts == 0
+
+    def test_threads_never_get_more_attempts_than_the_limit(self, storage: Storage) -> None:
+        codes = self._codes(storage)
+        case_id = f"C-{_token()}"
+        codes.put_verification_code(VerificationCode(case_id, "access", "a" * 64, "k", T0, T0 + timedelta(minutes=10)))
+        granted: list[int] = []
+        used: list[bool] = []
+
+        def guesser() -> None:
+            for _ in range(5):
+                taken = codes.try_verification_code(case_id, "access", T0, 7)
+                if taken is not None:
+                    granted.append(taken.attempts)
+                    used.append(codes.use_verification_code(case_id, "access", "a" * 64, T0))
+
+        threads = [threading.Thread(target=guesser) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert 1 <= len(granted) <= 7 and len(set(granted)) == len(granted)
+        assert used.count(True) == 1
+
+    def test_guest_attempts_are_counted_per_subject_within_the_window(self, storage: Storage) -> None:
+        codes = self._codes(storage)
+        a, b = f"subject-{_token()}", f"subject-{_token()}"
+        minute = timedelta(minutes=1)
+        counts = [codes.count_guest_attempt(a, T0 + i * minute, T0 + i * minute - timedelta(hours=1)) for i in range(3)]
+        assert counts == [1, 2, 3]
+        assert codes.count_guest_attempt(b, T0 + 3 * minute, T0 + 3 * minute - timedelta(hours=1)) == 1
+        later = T0 + timedelta(minutes=61, seconds=30)  # the first two attempts fell out of the window
+        assert codes.count_guest_attempt(a, later, later - timedelta(hours=1)) == 2
+
     # -- threads and restarts ---------------------------------------------------------------------
 
     def test_threads_never_lose_or_interleave_writes(self, storage: Storage) -> None:
@@ -631,5 +722,26 @@ class StorageConformance:
             assert after == before
             assert _all_pages(again, CaseQuery(store_id="store-1")) == listed
             assert again.load(case.id) == last.case
+        finally:
+            again.close()
+
+    def test_verification_codes_and_attempts_survive_a_restart(self, make_storage: Callable[[], Storage]) -> None:
+        if not self.durable:
+            pytest.skip("this backend does not keep data across a restart (durable = False)")
+        storage = make_storage()
+        try:
+            codes = self._codes(storage)
+            code = VerificationCode(f"C-{_token()}", "access", "c" * 64, "k", T0, T0 + timedelta(minutes=10))
+            codes.put_verification_code(code)
+            assert codes.try_verification_code(code.case_id, "access", T0, 5) is not None
+            subject = f"subject-{_token()}"
+            codes.count_guest_attempt(subject, T0, T0 - timedelta(hours=1))
+        finally:
+            storage.close()
+        again = make_storage()
+        try:
+            codes = self._codes(again)
+            assert codes.verification_code(code.case_id, "access") == attrs.evolve(code, attempts=1)
+            assert codes.count_guest_attempt(subject, T0, T0 - timedelta(hours=1)) == 2
         finally:
             again.close()
