@@ -278,3 +278,23 @@ def test_role_values_are_stored_as_their_names() -> None:
     data = codec.unstructure(Actor.merchant("u", store_id="s"))
     assert (data["role"], data["id"], data["store_id"]) == ("merchant", "u", "s")
     assert codec.structure({"role": "customer", "id": "c"}, Actor) == Actor(Role.CUSTOMER, "c")
+
+
+@attrs.define
+class Counter_:
+    n: int
+
+
+@attrs.frozen
+class Box:
+    items: tuple[Counter_, ...]
+    leaves: tuple[OtherLeaf, ...] = ()
+
+
+def test_remembered_texts_are_only_those_of_frozen_values() -> None:
+    counter, leaf = Counter_(1), OtherLeaf("kept")
+    box = Box((counter,), (leaf,))
+    assert json.loads(codec.dumps(box)) == {"items": [{"n": 1}], "leaves": [{"note": "kept"}]}
+    counter.n = 2  # a mutable value is written afresh every time
+    assert json.loads(codec.dumps(box))["items"] == [{"n": 2}]
+    assert codec.dumps(Box((), (OtherLeaf("other"),))) == '{"items":[],"leaves":[{"note":"other"}]}'

@@ -519,13 +519,18 @@ def _make_writer(tp: Any) -> Converter:
     if origin in (tuple, list, Sequence) and args and (origin is not tuple or args[-1] is Ellipsis):
         item_type = args[0]
         item = _writers.get(item_type)
-        if isinstance(item_type, type) and attrs.has(item_type):
+        if isinstance(item_type, type) and attrs.has(item_type) and _is_frozen(item_type):
             return _memo_sequence_writer(item)
         return lambda v: "[" + ",".join([item(x) for x in v]) + "]"
     fn = _unstructurer(tp)  # everything else: build the data, then encode it
     if fn is None:
         return _write_native
     return lambda v: _encoder.encode(fn(v))
+
+
+def _is_frozen(cls: type) -> bool:
+    """Whether instances of the attrs class ``cls`` cannot change (``@attrs.frozen``)."""
+    return getattr(cls.__setattr__, "__name__", "") == "_frozen_setattrs"
 
 
 def _memo_sequence_writer(item: Converter) -> Converter:

@@ -104,7 +104,7 @@ class SnapshotCache:
     the database is the very text it was decoded from (or encoded to). Bounded; thread-safe.
     """
 
-    def __init__(self, size: int = 2048) -> None:
+    def __init__(self, size: int = 1024) -> None:
         self._size = size
         self._entries: dict[str, tuple[str, Case]] = {}
         self._lock = threading.Lock()
