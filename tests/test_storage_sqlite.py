@@ -336,3 +336,10 @@ def test_importing_resolvekit_does_not_import_a_database_driver() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_configuration_error_at_start_up_leaves_no_database_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigurationError, match="clock"):
+        ResolveKit(blocked=["clock"])  # no clock: refused before the default SQLite file is created
+    assert list(tmp_path.iterdir()) == []

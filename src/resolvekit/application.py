@@ -129,15 +129,16 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands, GuestAccessCom
         self._keyring = None if secret_key is None else Keyring(secret_key, previous_secret_keys)
         self.policy = policy if policy is not None else Policy()
         self.plugins = PluginHost(plugins, entry_points=entry_points, blocked=blocked)
-        self.storage: Storage = self.plugins.open_storage(storage) if isinstance(storage, str) else storage
         self._clock = clock if clock is not None else self.plugins.clock()
         self.offer_kinds: Mapping[str, OfferKind] = validate_kinds(self.plugins.offer_kinds())
         self._conflict_retries = conflict_retries
         self._id_factory = id_factory
         self._retry_backoff = retry_backoff
-        self._sla = SlaTracker(self.policy, self.storage)
         self.ticket_types = self.plugins.ticket_types()
         self.triage_rules = self.plugins.triage_rules()
+        # The storage opens last: a configuration error above leaves no file or connection behind.
+        self.storage: Storage = self.plugins.open_storage(storage) if isinstance(storage, str) else storage
+        self._sla = SlaTracker(self.policy, self.storage)
 
     # -- infrastructure ---------------------------------------------------------------------------
 
