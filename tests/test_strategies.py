@@ -103,4 +103,17 @@ def test_the_setup_hook_is_registered_through_the_hypothesis_entry_point() -> No
     from importlib.metadata import entry_points
 
     found = {ep.name: ep.value for ep in entry_points(group="hypothesis")}
-    assert found.get("resolvekit") == "resolvekit.testing.strategies:_hypothesis_setup_hook"
+    assert found.get("resolvekit") == "resolvekit.testing._hypothesis_hook:_hypothesis_setup_hook"
+
+
+@pytest.mark.parametrize("first", ["hypothesis", "resolvekit.testing.strategies"])
+def test_hypothesis_and_the_strategies_import_in_either_order(first: str) -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        f"import {first}; from hypothesis import strategies as st; import resolvekit.testing.strategies; "
+        "from resolvekit import Complaint; print(type(st.from_type(Complaint).example()).__name__)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "Complaint", done.stderr

@@ -108,13 +108,13 @@ class HistoryConfig:
         buyers: how many distinct buyers (default: a third of the orders, at least 1).
         currency: the ISO 4217 currency of the amounts (default ``"SAR"``, two decimals).
         median_order_minor: the median order total, in minor units (default 15 000: 150.00).
-        cancel_rate: the mean share of orders the seller cancels before dispatch (default 1.2 %).
-        late_shipment_rate: the mean share shipped late (default 3 %).
-        untracked_rate: the mean share shipped without valid tracking (default 3 %).
-        carrier_delay_rate: the share of on-time shipments the carrier delivers late (default 4 %).
+        cancel_rate: the mean share of orders the seller cancels before dispatch (default 0.8 %).
+        late_shipment_rate: the mean share shipped late (default 2 %).
+        untracked_rate: the mean share shipped without valid tracking (default 2 %).
+        carrier_delay_rate: the share of on-time shipments the carrier delivers late (default 3 %).
         feedback_rate: the share of delivered orders that get feedback (default 30 %).
         chargeback_rate: the share of orders charged back (default 0.2 %).
-        complaint_rate: the mean share of delivered orders that get a complaint (default 3 %; three
+        complaint_rate: the mean share of delivered orders that get a complaint (default 2 %; three
             times as likely after a late delivery).
         reasons: complaint reasons and their relative weights (default :data:`DEFAULT_REASONS`).
         response_hours: the typical time a merchant takes to first answer a complaint, in hours
@@ -135,13 +135,13 @@ class HistoryConfig:
     buyers: int | None = attrs.field(default=None, validator=attrs.validators.optional(_count(1)))
     currency: str = "SAR"
     median_order_minor: int = attrs.field(default=15_000, validator=_count(1))
-    cancel_rate: float = attrs.field(default=0.012, validator=_share)
-    late_shipment_rate: float = attrs.field(default=0.03, validator=_share)
-    untracked_rate: float = attrs.field(default=0.03, validator=_share)
-    carrier_delay_rate: float = attrs.field(default=0.04, validator=_share)
+    cancel_rate: float = attrs.field(default=0.008, validator=_share)
+    late_shipment_rate: float = attrs.field(default=0.02, validator=_share)
+    untracked_rate: float = attrs.field(default=0.02, validator=_share)
+    carrier_delay_rate: float = attrs.field(default=0.03, validator=_share)
     feedback_rate: float = attrs.field(default=0.3, validator=_share)
     chargeback_rate: float = attrs.field(default=0.002, validator=_share)
-    complaint_rate: float = attrs.field(default=0.03, validator=_share)
+    complaint_rate: float = attrs.field(default=0.02, validator=_share)
     reasons: Mapping[str, float] = attrs.field(default=DEFAULT_REASONS, converter=_reasons)
     response_hours: float = attrs.field(default=14.0, validator=_hours)
     slow_seller_share: float = attrs.field(default=0.15, validator=_share)
@@ -330,9 +330,9 @@ class History:
                         unhappy = delivered_late or complaint is not None
                         draw = rnd()
                         if unhappy:
-                            stars = 1 if draw < 0.35 else 2 if draw < 0.55 else 3 if draw < 0.75 else 4 if draw < 0.88 else 5
+                            stars = 1 if draw < 0.18 else 2 if draw < 0.3 else 3 if draw < 0.55 else 4 if draw < 0.8 else 5
                         else:
-                            stars = 1 if draw < 0.015 else 2 if draw < 0.035 else 3 if draw < 0.09 else 4 if draw < 0.27 else 5
+                            stars = 1 if draw < 0.006 else 2 if draw < 0.014 else 3 if draw < 0.06 else 4 if draw < 0.25 else 5
                     if rnd() < chargeback:
                         chargeback_hours = deliver_hours + 24.0 + rnd() * 400.0
                 yield SimOrder(

@@ -61,6 +61,7 @@ __all__ = [
     "customers",
     "offers",
     "orders",
+    "register_types",
     "run_steps",
     "stores",
 ]
@@ -485,9 +486,10 @@ def run_steps(app: ResolveKit, steps: Sequence[Step], world: World | None = None
 # -- registration with hypothesis ------------------------------------------------------------------------
 
 
-def _hypothesis_setup_hook() -> None:
-    """Register resolvekit's types with hypothesis (called through the ``hypothesis`` entry point), so
-    that ``st.from_type(Complaint)`` and friends just work."""
+def register_types() -> None:
+    """Register resolvekit's types with hypothesis, so that ``st.from_type(Complaint)`` and friends
+    just work. The ``hypothesis`` entry point calls it when hypothesis is imported, and importing
+    this module does too; calling it again changes nothing."""
     from resolvekit.domain.cases import Case
 
     for cls, strategy in (
@@ -500,6 +502,9 @@ def _hypothesis_setup_hook() -> None:
         (Offer, offers()),
     ):
         st.register_type_strategy(cls, strategy)
+
+
+register_types()
 
 
 def __getattr__(name: str) -> Any:
