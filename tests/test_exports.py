@@ -81,3 +81,26 @@ def test_importing_resolvekit_leaves_heavy_dependencies_for_later() -> None:
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
     assert loaded == [], f"`import resolvekit` imported {loaded}; import them inside the functions that need them"
     assert resolvekit.ComplaintLifecycle.__name__ == "ComplaintLifecycle"  # still importable on demand
+
+
+SUBPACKAGES = ["resolvekit.simulation", "resolvekit.testing", "resolvekit.testing.strategies", "resolvekit.testing.pytest_plugin", "resolvekit.cli"]
+
+
+@pytest.mark.parametrize("module_name", SUBPACKAGES)
+def test_every_name_a_subpackage_exports_has_a_docstring(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    public = {n for n in dir(module) if not n.startswith("_") and not isinstance(getattr(module, n), ModuleType)}
+    exported = set(module.__all__)
+    undocumented = []
+    for name in sorted(exported):
+        value = getattr(module, name)
+        if inspect.isclass(value):
+            doc = value.__dict__.get("__doc__")
+        elif callable(value):
+            doc = getattr(value, "__doc__", None)
+        else:
+            doc = _attribute_docstring(name)
+        if not (doc and doc.strip()):
+            undocumented.append(name)
+    assert not undocumented, f"{module_name} exports names without a docstring: {undocumented}"
+    assert exported <= public | {"StorageConformance"}, f"{module_name}.__all__ names that do not exist: {exported - public}"
