@@ -12,7 +12,8 @@ every role, in this order, and refuses it with a specific
    type's own signature at the start of the file; the file name's extension is never trusted and
    must match the detected type;
 3. polyglots and active content, where they can be detected: a ZIP archive appended to the file
-   (GIFAR-style), web-page or script markup near the start (what browsers sniff), data after a PNG's
+   (GIFAR-style), web-page or script markup near the start (what browsers sniff), a GIF whose size
+   field opens a JavaScript comment, data after a PNG's
    or GIF's end, a PDF without its end marker or with JavaScript or launch actions, and XML with
    entity declarations, stylesheets, SVG, XHTML or scripts.
 
@@ -130,6 +131,8 @@ def _refuse_polyglots(name: str, content_type: str, data: bytes) -> None:
         raise _mismatch(name, N_("The file {name!r} holds web-page or script markup (a polyglot file); send a plain {content_type} file."), content_type=content_type)
     if content_type == "image/png" and not data.endswith(b"IEND\xaeB`\x82"):
         raise _mismatch(name, N_("The file {name!r} has data after the end of its image, or is cut short; send the original file."))
+    if content_type == "image/gif" and data[6:8] in (b"/*", b"//"):  # its size field opens a script comment
+        raise _mismatch(name, N_("The file {name!r} holds web-page or script markup (a polyglot file); send a plain {content_type} file."), content_type=content_type)
     if content_type == "image/gif" and not data.rstrip(b"\x00").endswith(b";"):
         raise _mismatch(name, N_("The file {name!r} has data after the end of its image, or is cut short; send the original file."))
     if content_type == "application/pdf":

@@ -25,14 +25,16 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from resolvekit._i18n import N_
 from resolvekit.domain import offer_commands
 from resolvekit.domain.actors import Actor
 from resolvekit.domain.cases import Case, Complaint
 from resolvekit.domain.events import CaseEvent
 from resolvekit.domain.offers import ExecutionRequest, Offer, OfferKind
+from resolvekit.domain.security import attachment_values
 from resolvekit.domain.transitions import lifecycle_for
 from resolvekit.domain.values import Attachment
-from resolvekit.errors import ConcurrencyConflict, OfferNotFound, OfferNotOpen, ResolveKitError
+from resolvekit.errors import ConcurrencyConflict, OfferNotFound, OfferNotOpen, ResolveKitError, ValidationError
 from resolvekit.storage import CaseQuery
 
 if TYPE_CHECKING:
@@ -149,6 +151,8 @@ class OfferCommands:
         * ``other``: ``text`` only; any kind may carry a ``text`` message.
         """
         decide = self._with_order(offer_commands.propose_offer, kinds=self.offer_kinds)
+        if items is not None and not isinstance(items, Mapping):
+            raise ValidationError(N_("{field} must be a mapping of SKUs to quantities."), field="items")
         items = None if items is None else dict(items)
         return self._command(
             "propose_offer", actor, case_id, idempotency_key, decide, kind, amount=amount, percent=percent, items=items, text=text
@@ -219,7 +223,7 @@ class OfferCommands:
             idempotency_key,
             offer_commands.dispute_complaint,
             explanation,
-            tuple(attachments),
+            attachment_values(attachments),
         )
 
     def confirm_return(

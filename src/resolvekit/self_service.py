@@ -39,6 +39,7 @@ from resolvekit.domain.intake import (
     open_automatic_ticket,
     open_typed_ticket,
 )
+from resolvekit.domain.security import attachment_values
 from resolvekit.domain.ticket_types import ORDER_DELAYED, PAYMENT_WITHOUT_ORDER, TicketType, TicketTypes
 from resolvekit.domain.triage import TriageBatch, TriageDecision, TriageOrder, TriageOutcome, TriageRule, triage, triage_many
 from resolvekit.domain.values import Attachment, Customer, Order, Store, utc
@@ -231,7 +232,7 @@ class SelfServiceCommands:
         ticket_type = self.ticket_types.require(_DELAY_TICKET)
         case_id = self._id_factory("ticket")
         policy = self.policy
-        items = tuple(attachments)
+        items = attachment_values(attachments)
         result = self._run(
             actor,
             None,
@@ -319,7 +320,7 @@ class SelfServiceCommands:
         if fields is not None and not isinstance(fields, Mapping):
             raise ValidationError(N_("{field} must be a mapping of field names to text."), field="fields")
         form = None if fields is None else dict(fields)
-        items = tuple(attachments)
+        items = attachment_values(attachments)
         case_id = self._id_factory("ticket")
         policy = self.policy
         return self._run(

@@ -26,6 +26,7 @@ from resolvekit.errors import (
     AttachmentTypeMismatch,
     AttachmentTypeNotAllowed,
     ConfigurationError,
+    ValidationError,
 )
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ __all__ = [
     "MAX_FILE_NAME",
     "SecurityPolicy",
     "attachment_data",
+    "attachment_values",
     "check_attachment",
     "clean_file_name",
 ]
@@ -222,3 +224,15 @@ def attachment_data(attachment: Attachment, policy: Policy) -> dict[str, Any]:
     data = attachment.to_dict()
     data["name"] = screen_text(name, "attachments", policy)
     return data
+
+
+def attachment_values(value: object) -> tuple[Attachment, ...]:
+    """``value`` as a tuple of :class:`~resolvekit.Attachment` values, or a ValidationError (for a
+    command's ``attachments=`` argument, whatever a caller passes)."""
+    if isinstance(value, (str, bytes, Attachment)) or not isinstance(value, Iterable):
+        raise ValidationError(N_("Attachments must be a list of Attachment values, not {type}."), type=type(value).__name__)
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, Attachment):
+            raise ValidationError(N_("Attachments must be Attachment values, not {type}."), type=type(item).__name__)
+    return items

@@ -21,6 +21,7 @@ from resolvekit._i18n import N_
 from resolvekit.domain.cards import last_four_digits, looks_like_card_number, refuse_card_numbers
 from resolvekit.domain.free_text import screen_text
 from resolvekit.domain.policy import Policy
+from resolvekit.domain.security import attachment_values
 from resolvekit.domain.transitions import lifecycle_for
 from resolvekit.domain.values import Attachment, Order
 from resolvekit.errors import ConfigurationError, UnknownTicketType, ValidationError
@@ -199,7 +200,7 @@ class TicketType:
                     refuse_card_numbers(value, key)
             if isinstance(description, str):
                 refuse_card_numbers(description, "description")
-            for attachment in attachments:
+            for attachment in attachment_values(attachments):
                 if isinstance(attachment, Attachment):
                     refuse_card_numbers(attachment.name, "attachments")
         cleaned: dict[str, str] = {}
