@@ -23,6 +23,7 @@ from resolvekit.domain.events import CaseEvent
 from resolvekit.domain.notifications import notifications_for
 from resolvekit.domain.offers import OfferKind, validate_kinds
 from resolvekit.domain.policy import Policy
+from resolvekit.domain.security import attachment_values
 from resolvekit.domain.templates import CannedResponse
 from resolvekit.domain.transitions import lifecycle_for
 from resolvekit.domain.values import Attachment, Customer, Order, Store, utc
@@ -327,7 +328,7 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands, GuestAccessCom
             None,
             decide,
             idempotency_key,
-            lambda: repr(("open_complaint", order, customer, reason, description, tuple(attachments), declaration_accepted)),
+            lambda: repr(("open_complaint", order, customer, reason, description, attachment_values(attachments), declaration_accepted)),
         )
         if tracking is None or result.replayed:
             return result
@@ -381,7 +382,7 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands, GuestAccessCom
         idempotency_key: str | None = None,
     ) -> CommandResult:
         """A reply by the customer, the merchant or the platform; the other side is notified."""
-        return self._command("reply", actor, case_id, idempotency_key, commands.reply, body, tuple(attachments))
+        return self._command("reply", actor, case_id, idempotency_key, commands.reply, body, attachment_values(attachments))
 
     def add_note(
         self,
@@ -393,7 +394,7 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands, GuestAccessCom
         idempotency_key: str | None = None,
     ) -> CommandResult:
         """An internal note by the merchant or platform. Customers never see it."""
-        return self._command("add_note", actor, case_id, idempotency_key, commands.add_note, body, tuple(attachments))
+        return self._command("add_note", actor, case_id, idempotency_key, commands.add_note, body, attachment_values(attachments))
 
     def reply_canned(
         self,

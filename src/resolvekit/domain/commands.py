@@ -119,6 +119,10 @@ def open_complaint(
     """A customer opens a complaint about one of their orders (DOMAIN section 2)."""
     if actor.role is not Role.CUSTOMER:
         raise PermissionDenied(role=actor.role.value, action=N_("open a complaint"))
+    if not isinstance(order, Order) or not isinstance(customer, Customer):
+        raise ValidationError(N_("A complaint needs the Order and the Customer as the host describes them."))
+    if not isinstance(reason, str):
+        raise ValidationError(N_("{field} must be text, not {type}."), field="reason", type=type(reason).__name__)
     if order.customer_id != actor.id or customer.id != actor.id:
         raise OrderNotFound(order_id=order.id)
     if reason not in policy.complaint_reasons:
@@ -226,6 +230,8 @@ def reply_canned(
     """A staff reply written from a canned response, personalised with the case's details."""
     if actor.role not in (Role.MERCHANT, Role.PLATFORM):
         raise PermissionDenied(role=actor.role.value, action=N_("reply with a canned response"))
+    if not isinstance(template, CannedResponse) or not isinstance(store_name, str):
+        raise ValidationError(N_("A canned reply needs a CannedResponse and the store name as text."))
     values: Mapping[str, str] = {
         "customer_name": case.customer_name,
         "order_number": case.order_number or "",
