@@ -5,7 +5,7 @@
     python3 dev.py test [args]       mypy --strict on src/, then pytest [args]
     python3 dev.py diagrams          render the lifecycle diagrams into docs/lifecycles.md
     python3 dev.py docs              regenerate the generated parts of docs/ (lifecycles, hooks, policy, errors)
-    python3 dev.py catalogs          extract messages, update and compile the message catalogs
+    python3 dev.py catalogs [--check] extract messages, update and compile the catalogs; list what is untranslated
     python3 dev.py bench [args]      run benchmarks/lifecycle.py
 
 Every task first creates or refreshes its virtual environment, ``.venv`` (``RESOLVEKIT_VENV``
@@ -20,6 +20,7 @@ the tests import this file to check that generated files are up to date.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -40,6 +41,8 @@ LOCALE_DIR = SRC / "locale"
 DOMAIN = "resolvekit"
 POT_FILE = LOCALE_DIR / f"{DOMAIN}.pot"
 SOURCE_LOCALE = "en"
+LOCALES = ("en", "ar", "es", "pt_BR")
+"""The locales resolvekit ships a complete catalog for (each is created from the template if missing)."""
 BABEL_CONFIG = ROOT / "babel.cfg"
 KEYWORDS = ("N_", "_")
 """The functions whose first argument is a message id (see ``src/resolvekit/_i18n.py``)."""
@@ -460,11 +463,33 @@ def catalog_paths() -> list[Path]:
     return sorted(LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
 
 
+def catalog_path(locale: str) -> Path:
+    """Where the ``.po`` file of ``locale`` lives."""
+    return LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def untranslated() -> dict[str, list[str]]:
+    """Per shipped locale, the message ids its ``.po`` file leaves untranslated (empty or fuzzy)."""
+    from babel.messages.pofile import read_po
+
+    missing: dict[str, list[str]] = {}
+    for path in catalog_paths():
+        locale = path.parent.parent.name
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale=locale, domain=DOMAIN)
+        missing[locale] = sorted(
+            str(m.id) for m in catalog if m.id and (not m.string or "fuzzy" in m.flags)
+        )
+    return missing
+
+
 def write_catalogs() -> list[Path]:
     """Extract the template, update (or create) each locale's ``.po`` and compile its ``.mo``.
 
     The source locale (English) is its own translation: an empty or missing English ``msgstr`` is
-    filled with the ``msgid``. Other locales keep what translators wrote; new messages arrive empty.
+    filled with the ``msgid``. Other locales keep what translators wrote; new messages arrive empty
+    (they render in English until translated: see :func:`untranslated`), and messages no longer in
+    the source are dropped. Every locale of :data:`LOCALES` is created when missing.
     """
     from babel.messages.catalog import Catalog
     from babel.messages.pofile import read_po
@@ -474,9 +499,9 @@ def write_catalogs() -> list[Path]:
     if _write_catalog_file(POT_FILE, _po_bytes(template)):
         changed.append(POT_FILE)
     paths = catalog_paths()
-    source_po = LOCALE_DIR / SOURCE_LOCALE / "LC_MESSAGES" / f"{DOMAIN}.po"
-    if source_po not in paths:
-        paths.append(source_po)
+    for wanted in LOCALES:
+        if catalog_path(wanted) not in paths:
+            paths.append(catalog_path(wanted))
     for po_path in paths:
         locale = po_path.parent.parent.name
         if po_path.exists():
@@ -484,7 +509,9 @@ def write_catalogs() -> list[Path]:
                 catalog = read_po(handle, locale=locale, domain=DOMAIN)
         else:
             catalog = Catalog(locale=locale, domain=DOMAIN, project="resolvekit", fuzzy=False)
-        catalog.update(template, no_fuzzy_matching=True, update_header_comment=False)
+        # update() adopts the template's new Message objects; a copy keeps the English fill below
+        # from leaking into the other locales through them.
+        catalog.update(copy.deepcopy(template), no_fuzzy_matching=True, update_header_comment=False)
         catalog.project, catalog.version = template.project, template.version
         catalog.msgid_bugs_address = template.msgid_bugs_address
         catalog.copyright_holder = template.copyright_holder
@@ -543,8 +570,21 @@ def task_docs(args: Sequence[str]) -> int:
 
 
 def task_catalogs(args: Sequence[str]) -> int:
-    """Extract, update and compile the message catalogs."""
+    """Extract, update and compile the message catalogs, then list the untranslated messages.
+
+    With ``--check`` the task fails (exit 1) when a catalog lacks a translation.
+    """
     _say(f"wrote {_relative(write_catalogs())}")
+    missing = untranslated()
+    for locale, ids in sorted(missing.items()):
+        if not ids:
+            _say(f"{locale}: complete")
+            continue
+        _say(f"{locale}: {len(ids)} untranslated message(s), shown in English until translated in {catalog_path(locale).relative_to(ROOT)}:")
+        for message_id in ids:
+            print(f"  {locale}: {message_id!r}", file=sys.stderr)
+    if "--check" in args and any(missing.values()):
+        return 1
     return 0
 
 

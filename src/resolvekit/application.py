@@ -16,6 +16,7 @@ import attrs
 
 from resolvekit._i18n import N_
 from resolvekit.attachments import AttachmentCommands
+from resolvekit.communication import CommunicationCommands
 from resolvekit.domain import commands
 from resolvekit.domain.actors import Actor, Role
 from resolvekit.domain.cases import Case, can_see, customer_may_see, fold
@@ -29,6 +30,7 @@ from resolvekit.domain.transitions import lifecycle_for
 from resolvekit.domain.values import Attachment, Customer, Order, Store, utc
 from resolvekit.errors import CaseNotFound, ConcurrencyConflict, CustomerBlocked, IdempotencyKeyReused, PermissionDenied
 from resolvekit.guest_access import GuestAccessCommands, Keyring
+from resolvekit.localization import Localizer, RecipientProfile
 from resolvekit.offer_service import OfferCommands
 from resolvekit.plugin_host import PluginHost
 from resolvekit.self_service import SelfServiceCommands
@@ -72,7 +74,7 @@ def _new_id(kind: str) -> str:
     return f"{kind[0].upper()}-{os.urandom(8).hex().upper()}"
 
 
-class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands, GuestAccessCommands, AttachmentCommands):
+class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands, GuestAccessCommands, AttachmentCommands, CommunicationCommands):
     """The resolvekit application: create one per process (or per test) and keep it.
 
     Args:
@@ -105,7 +107,10 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands, GuestAccessCom
     from :class:`~resolvekit.sla_service.SlaCommands`. Self-service intake (``triage``,
     ``triage_many``, ``request_help``, ``open_inquiry``, ``report_payment_without_order``;
     ``ticket_types`` and ``triage_rules`` as the plugins registered them) comes from
-    :class:`~resolvekit.self_service.SelfServiceCommands`.
+    :class:`~resolvekit.self_service.SelfServiceCommands`. Languages and messaging (``localizer``,
+    ``recipient_profile``, ``render_notification``, ``render_error``, ``timeline``, templates per store
+    and locale with ``save_template``, ``templates``, ``reply_with_template``; machine translation at
+    delivery) come from :class:`~resolvekit.communication.CommunicationCommands` (see ``docs/i18n.md``).
 
     Every command takes the acting :class:`~resolvekit.Actor` first and an optional keyword
     ``idempotency_key``: a retried command with the same key applies once and returns the original
@@ -137,15 +142,22 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands, GuestAccessCom
         self._retry_backoff = retry_backoff
         self.ticket_types = self.plugins.ticket_types()
         self.triage_rules = self.plugins.triage_rules()
+        self.localizer = Localizer(self.plugins.catalogs)
+        """This application's catalogs (the host's, from ``resolvekit_catalog``, then resolvekit's) and formats."""
         # The storage opens last: a configuration error above leaves no file or connection behind.
         self.storage: Storage = self.plugins.open_storage(storage) if isinstance(storage, str) else storage
         self._sla = SlaTracker(self.policy, self.storage)
+        self.plugins.render_for_delivery = self._render_for_recipient
 
     # -- infrastructure ---------------------------------------------------------------------------
 
     def now(self) -> datetime:
         """The current time from the injected clock (aware, UTC)."""
         return utc(self._clock(), "clock()")
+
+    def _render_for_recipient(self, notification: Any) -> object:
+        profile: RecipientProfile = self.recipient_profile(notification.recipient)
+        return self.render_notification(notification, profile)
 
     def shutdown(self) -> None:
         """Release the storage's connections and files (``with ResolveKit(...) as rk:`` does it on exit).
@@ -223,7 +235,7 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands, GuestAccessCom
                 case=after,
                 expected_version=0 if case is None else case.version,
                 events=tuple(events),
-                notifications=tuple(notifications_for(after, events)),
+                notifications=tuple(notifications_for(after, events, policy=self.policy.notifications)),
                 applied=applied,
                 next_deadline=sla.next_deadline,
             )
@@ -379,10 +391,22 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands, GuestAccessCom
         body: str,
         *,
         attachments: Sequence[Attachment] = (),
+        language: str | None = None,
+        no_response_needed: bool = False,
         idempotency_key: str | None = None,
     ) -> CommandResult:
-        """A reply by the customer, the merchant or the platform; the other side is notified."""
-        return self._command("reply", actor, case_id, idempotency_key, commands.reply, body, attachment_values(attachments))
+        """A reply by the customer, the merchant or the platform; the other side is notified.
+
+        ``language`` is the language the reply is written in (default: the author's, as the profile
+        or the case knows it); a reader of another language gets a machine translation beside the
+        original. A reply marked ``no_response_needed`` is recorded and shown but notifies nobody.
+        """
+        extra: dict[str, Any] = {}
+        if language is not None:
+            extra["language"] = language
+        if no_response_needed:
+            extra["no_response_needed"] = True
+        return self._command("reply", actor, case_id, idempotency_key, commands.reply, body, attachment_values(attachments), **extra)
 
     def add_note(
         self,
@@ -541,6 +565,9 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands, GuestAccessCom
     def dispatch(self, limit: int = 100) -> DispatchReport:
         """Deliver due notifications from the outbox through the ``resolvekit_deliver`` hook.
 
+        Each is rendered for its recipient (``resolvekit_recipient_profile``: language, time zone,
+        channels; a channel the recipient does not use is closed without sending), with a machine
+        translation of a reply written in another language (see ``docs/i18n.md``).
         Run it from the host's worker (or ``resolvekit dispatch``). A notification no plugin
         delivers, or whose delivery raises, stays in the outbox and is retried with exponential
         backoff; the error is kept on the entry. Delivery is at least once: a process that dies
@@ -549,10 +576,11 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands, GuestAccessCom
         now = self.now()
         delivered = failed = 0
         errors: list[tuple[str, str]] = []
+        profiles: dict[Any, RecipientProfile] = {}
         for entry in self.storage.pending_notifications(now, limit):
             key = entry.notification.key
             try:
-                reference = self.plugins.deliver(entry.notification)
+                reference = self._deliver_one(entry.notification, profiles)
                 if reference is None:
                     raise LookupError(f"no plugin delivers the {entry.notification.channel!r} channel")
             except Exception as exc:  # a host plugin may raise anything; keep it visible, retry later

@@ -122,8 +122,17 @@ class ResolveKitError(Exception):
         super().__init__(self.render())
 
     def render(self, locale: str = "en") -> str:
-        """Return the message translated into ``locale`` with its placeholders filled."""
-        return render(self.message, self.params, locale)
+        """Return the message translated into ``locale`` with its placeholders filled.
+
+        In another language than English the statuses, roles, case kinds and actions the message
+        names are translated too. resolvekit's own catalogs are used; an application's
+        :meth:`~resolvekit.ResolveKit.render_error` also consults the host's.
+        """
+        if locale == "en":
+            return render(self.message, self.params, locale)
+        from resolvekit.localization import builtin_localizer
+
+        return builtin_localizer().render_error(self, locale)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (type(self), self.message, self.params))

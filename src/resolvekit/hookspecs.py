@@ -27,12 +27,16 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from resolvekit.domain.notifications import Notification
+    import gettext
+    from collections.abc import Mapping
+
+    from resolvekit.domain.notifications import Notification, Recipient
     from resolvekit.domain.offers import ExecutionRequest, OfferKind
     from resolvekit.domain.risk import CustomerRisk
     from resolvekit.domain.ticket_types import TicketTypeRegistry
     from resolvekit.domain.triage import TriageRules
     from resolvekit.domain.values import Order, Store
+    from resolvekit.localization import RecipientProfile, RenderedMessage
     from resolvekit.storage import Storage
 
 __all__ = ["PROJECT", "hookimpl", "hookspec"]
@@ -69,13 +73,19 @@ def resolvekit_open_storage(url: str) -> Storage | None:
 
 
 @hookspec(firstresult=True)
-def resolvekit_deliver(notification: Notification) -> str | None:
+def resolvekit_deliver(notification: Notification, message: RenderedMessage) -> str | None:
     """Deliver one notification from the outbox to its recipient on its channel.
 
-    :param notification: the message, its recipient (role and id: the host resolves the address)
-        and channel; ``notification.render(locale)`` gives the subject and body, and
-        ``notification.key`` is stable per (event, recipient, channel) so the receiving side can
-        drop a duplicate.
+    :param notification: the notification, its recipient (role and id: the host resolves the
+        address) and channel; ``notification.key`` is stable per (event, recipient, channel) so the
+        receiving side can drop a duplicate.
+    :param message: the notification rendered for its recipient
+        (:class:`resolvekit.localization.RenderedMessage`): in their language and time zone
+        (:func:`resolvekit_recipient_profile`), with ``message.subject`` and ``message.body`` for an
+        email, ``message.text`` for what the channel sends (cut to the SMS length limit for
+        ``"sms"``), ``message.direction`` (``"rtl"`` for Arabic) and ``message.translation`` (the
+        machine translation of a person's message, or why there is none). An implementation may
+        leave this parameter out.
     :return: a delivery reference (any string) when delivered; ``None`` when this plugin does not
         handle the channel. Raise an exception when delivery failed: the outbox keeps the
         notification and retries it with backoff.
@@ -97,10 +107,64 @@ def resolvekit_deliver(notification: Notification) -> str | None:
 def resolvekit_translate(text: str, source_locale: str, target_locale: str) -> str | None:
     """Translate a message written by a person from ``source_locale`` into ``target_locale``.
 
+    :param text: the message as its author wrote it.
+    :param source_locale: the author's language (``"ar"``, ``"pt_BR"``...).
+    :param target_locale: the reader's language.
     :return: the translated text, or ``None`` when this plugin cannot translate the pair. The
-        original text is always kept; a translation is only added beside it.
+        original text is always kept; a translation is only added beside it. An empty result counts
+        as a failure.
 
-    Calling rule: stops at the first non-``None`` result.
+    Calling rule: stops at the first non-``None`` result. Called by the dispatcher when a reply goes
+    to a reader of another language, in a worker thread, waiting at most
+    ``Policy.notifications.translation_timeout`` (2 seconds by default): a translator that raises,
+    returns empty text or is late never holds the original back, which is then delivered as written
+    and marked untranslated (``message.translation.status``). A translation is recorded on the
+    message (``message_translated``) and reused for the other channels. See ``docs/i18n.md`` for
+    plugging in a real translation service.
+
+    Added in 0.1.
+    """
+
+
+# -------------------------------------------------------------------------------------------------
+# Languages: catalogs and recipients' profiles
+# -------------------------------------------------------------------------------------------------
+
+
+@hookspec
+def resolvekit_catalog(locale: str) -> Mapping[str, str] | gettext.NullTranslations | None:
+    """Add a locale, or change resolvekit's wording in one, for this application.
+
+    :param locale: one locale of a reader's fallback chain. A reader in ``"es_MX"`` is served from
+        ``es_MX``, ``es_419``, ``es`` and ``en`` in that order, and this hook is asked for each.
+    :return: message id (the English text marked ``N_`` in resolvekit, see the ``.pot`` file) ->
+        translation with the same ``{placeholders}``; or a gettext catalog (e.g.
+        ``babel.support.Translations.load(...)``); or ``None`` when this plugin has nothing for the
+        locale. A message the result lacks is looked up further along the chain.
+
+    Calling rule: every implementation is called, once per application object and locale, when
+    the locale is first needed; the results are consulted in pluggy's order (the plugin registered
+    last first), each before resolvekit's own catalog of the same locale. The catalogs belong to
+    the application object: another :class:`~resolvekit.ResolveKit` in the process does not see them.
+
+    Added in 0.1.
+    """
+
+
+@hookspec(firstresult=True)
+def resolvekit_recipient_profile(recipient: Recipient) -> RecipientProfile | None:
+    """Say how to speak to a recipient: their locale, time zone and channels.
+
+    :param recipient: a :class:`~resolvekit.Recipient`: ``role`` and ``id`` (a customer id, a store id
+        for a store's merchants, ``"platform"`` for the platform team), and for customers the
+        ``locale`` and ``time_zone`` recorded from the :class:`~resolvekit.Customer` value when the
+        case was opened.
+    :return: a :class:`resolvekit.localization.RecipientProfile`, or ``None`` to let resolvekit
+        decide: the recorded locale and time zone for a customer, English and UTC for anyone else.
+
+    Calling rule: stops at the first non-``None`` result. Called when notifications are delivered
+    (at most once per recipient per dispatch batch), and for the author of a reply whose language is
+    not known, to choose the source language of its translation.
 
     Added in 0.1.
     """

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import cast
 
@@ -10,7 +10,7 @@ import pluggy
 
 from resolvekit import hookspecs
 from resolvekit._i18n import N_
-from resolvekit.domain.notifications import Notification
+from resolvekit.domain.notifications import Notification, Recipient
 from resolvekit.domain.offers import HOOK_STEPS, ExecutionRequest
 from resolvekit.domain.risk import CustomerRisk
 from resolvekit.domain.ticket_types import TicketTypeRegistry, TicketTypes
@@ -44,6 +44,8 @@ class PluginHost:
         except pluggy.PluginValidationError as exc:
             raise ConfigurationError(N_("Plugin {plugin} is not valid: {reason}"), plugin=str(exc.plugin), reason=str(exc)) from None
         self._hook = self.manager.hook
+        self.render_for_delivery: Callable[[Notification], object] = _english
+        """Renders a notification delivered without a ready message (the application sets its own)."""
 
     def open_storage(self, url: str) -> Storage:
         """The storage for ``url``; no plugin handling it is a configuration error."""
@@ -61,9 +63,23 @@ class PluginHost:
             raise ConfigurationError(N_("No plugin provides a clock; do not block the 'clock' plugin without passing clock=."))
         return cast(Callable[[], datetime], clock)
 
-    def deliver(self, notification: Notification) -> str | None:
-        """Hand a notification to the first plugin that delivers its channel."""
-        return cast("str | None", self._hook.resolvekit_deliver(notification=notification))
+    def deliver(self, notification: Notification, message: object | None = None) -> str | None:
+        """Hand a notification and its rendered ``message`` to the first plugin that delivers its channel.
+
+        Without ``message`` the notification is rendered by :attr:`render_for_delivery` (the
+        application renders it for the recipient's profile).
+        """
+        if message is None:
+            message = self.render_for_delivery(notification)
+        return cast("str | None", self._hook.resolvekit_deliver(notification=notification, message=message))
+
+    def catalogs(self, locale: str) -> Sequence[object]:
+        """The catalogs the plugins add for ``locale``, highest priority first."""
+        return [c for c in self._hook.resolvekit_catalog(locale=locale) if c is not None]
+
+    def recipient_profile(self, recipient: Recipient) -> object | None:
+        """The profile the first plugin gives for ``recipient`` (unchecked), or ``None``."""
+        return cast(object, self._hook.resolvekit_recipient_profile(recipient=recipient))
 
     def offer_kinds(self) -> list[object]:
         """Every offer kind the plugins register (unchecked: see :func:`resolvekit.domain.offers.validate_kinds`)."""
@@ -127,3 +143,13 @@ class PluginHost:
             "str | None",
             self._hook.resolvekit_translate(text=text, source_locale=source_locale, target_locale=target_locale),
         )
+
+    def translates(self) -> bool:
+        """Whether any plugin implements ``resolvekit_translate``."""
+        return bool(self._hook.resolvekit_translate.get_hookimpls())
+
+
+def _english(notification: Notification) -> object:
+    from resolvekit.localization import builtin_localizer
+
+    return builtin_localizer().render_notification(notification)

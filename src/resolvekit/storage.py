@@ -18,6 +18,7 @@ from resolvekit._i18n import N_
 from resolvekit.domain.cases import Case
 from resolvekit.domain.events import CaseEvent
 from resolvekit.domain.notifications import Notification
+from resolvekit.domain.templates import CannedResponse
 from resolvekit.errors import ValidationError
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "OutboxEntry",
     "Page",
     "Storage",
+    "TemplateStore",
     "VerificationCode",
     "VerificationStore",
     "decode_cursor",
@@ -222,6 +224,26 @@ class VerificationStore(Protocol):
         """Record one attempt on ``subject`` at ``at`` and return how many attempts ``subject`` had at
         or after ``window_start``, this one included. Attempts (of any subject) older than
         ``window_start`` may be forgotten."""
+
+
+@runtime_checkable
+class TemplateStore(Protocol):
+    """Canned responses per store and locale (every built-in backend has it; saved templates need it).
+
+    A template is identified by ``(store_id, id, locale)``; saving one with the same identity
+    replaces it. Text is kept exactly as given (any script, right-to-left included). Nothing here is
+    part of a case's activity log; the checks (placeholders, permissions) happen before a backend is
+    called.
+    """
+
+    def save_template(self, template: CannedResponse) -> None:
+        """Insert or replace ``template`` (its ``store_id`` is set) under ``(store_id, id, locale)``."""
+
+    def templates(self, store_id: str, *, template_id: str | None = None) -> Sequence[CannedResponse]:
+        """The store's templates (only those of ``template_id`` when given), ordered by ``(id, locale)``."""
+
+    def delete_template(self, store_id: str, template_id: str, locale: str | None = None) -> int:
+        """Delete the ``locale`` version of a template (every version when ``None``); how many were deleted."""
 
 
 @runtime_checkable

@@ -21,7 +21,30 @@ from resolvekit.domain.risk import CustomerRisk
 from resolvekit.domain.values import Attachment, Order
 from resolvekit.errors import ValidationError
 
-__all__ = ["Case", "Complaint", "Escalation", "HelpRequest", "Message", "Rating", "Ticket", "apply", "can_see", "customer_may_see", "fold"]
+__all__ = [
+    "Case",
+    "Complaint",
+    "Escalation",
+    "HelpRequest",
+    "Message",
+    "Rating",
+    "Ticket",
+    "Translation",
+    "apply",
+    "can_see",
+    "customer_may_see",
+    "fold",
+]
+
+
+@attrs.frozen
+class Translation:
+    """A machine translation of a message into ``locale``, made when it was delivered to a reader of
+    that language; the message's own ``body`` stays the original."""
+
+    locale: str
+    text: str
+    at: datetime
 
 
 @attrs.frozen
@@ -29,7 +52,10 @@ class Message:
     """A reply or an internal note on a case.
 
     ``internal`` notes are written by the merchant or the platform and never reach a customer view.
-    ``template`` names the canned response the message was written from, if any.
+    ``template`` names the canned response the message was written from, if any. ``language`` is
+    the language the author wrote in, when known; ``translations`` are machine translations made for
+    readers of other languages (the ``body`` is always the original). ``no_response_needed`` marks
+    a reply that expects no answer and notified nobody.
     """
 
     id: str
@@ -39,6 +65,15 @@ class Message:
     attachments: tuple[Attachment, ...] = ()
     internal: bool = False
     template: str | None = None
+    language: str | None = None
+    no_response_needed: bool = False
+    translations: tuple[Translation, ...] = ()
+
+    def translation(self, locale: str) -> Translation | None:
+        """The translation into ``locale`` (or another locale of the same language), if one was made."""
+        language = locale.replace("-", "_").split("_", 1)[0].lower()
+        exact = next((t for t in self.translations if t.locale == locale), None)
+        return exact or next((t for t in self.translations if t.locale.split("_", 1)[0].lower() == language), None)
 
 
 @attrs.frozen
@@ -89,6 +124,12 @@ class Case:
     safety_issue: bool = False
     breached_clocks: tuple[str, ...] = ()
     resolved_in_time: bool | None = None
+    customer_locale: str | None = None
+    """The language of the customer (``Customer.locale`` when the case opened)."""
+    customer_time_zone: str | None = None
+    """The customer's time zone (``Customer.time_zone`` when the case opened), if the host gave one."""
+    order_completed_at: datetime | None = None
+    """When the case's order was completed (``Order.completed_at`` when the case opened), if known."""
     customer_risk: CustomerRisk | None = None
     """The host's risk verdict on the customer when the case opened (staff only; never in a customer's view)."""
 
@@ -196,9 +237,17 @@ def _opened(cls: type[Case], event: CaseEvent, **extra: Any) -> Case:
         customer_name=p.get("customer_name", ""),
         order_number=p.get("order_number"),
         attachments=_attachments(p),
+        customer_locale=p.get("customer_locale"),
+        customer_time_zone=p.get("customer_time_zone"),
+        order_completed_at=_completed(p),
         customer_risk=None if p.get("customer_risk") is None else CustomerRisk.from_dict(p["customer_risk"]),
         **extra,
     )
+
+
+def _completed(payload: Mapping[str, Any]) -> datetime | None:
+    value = payload.get("order_completed_at") or (payload.get("order") or {}).get("completed_at")
+    return None if not value else datetime.fromisoformat(value)
 
 
 def _complaint_opened(case: Case | None, event: CaseEvent) -> Case:
@@ -232,8 +281,22 @@ def _message_added(case: Case, event: CaseEvent) -> dict[str, Any]:
         attachments=_attachments(p),
         internal=bool(p.get("internal", False)),
         template=p.get("template"),
+        language=p.get("language"),
+        no_response_needed=bool(p.get("no_response_needed", False)),
     )
     return {"messages": (*case.messages, message)}
+
+
+def _message_translated(case: Case, event: CaseEvent) -> dict[str, Any]:
+    p = event.payload
+    translation = Translation(p["locale"], p["text"], event.at)
+    messages = tuple(
+        attrs.evolve(m, translations=(*(t for t in m.translations if t.locale != translation.locale), translation))
+        if m.id == p["message_id"]
+        else m
+        for m in case.messages
+    )
+    return {"messages": messages}
 
 
 def _offer_changed(case: Case, event: CaseEvent) -> dict[str, Any]:
@@ -285,6 +348,7 @@ _CHANGES: dict[EventKind, Callable[[Case, CaseEvent], dict[str, Any]]] = {
     EventKind.CLOCK_BREACHED: _clock_breached,
     EventKind.DEADLINE_WARNING: _no_change,
     EventKind.AUTO_CLOSE_WARNED: _no_change,
+    EventKind.MESSAGE_TRANSLATED: _message_translated,
 }
 
 

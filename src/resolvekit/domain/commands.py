@@ -21,7 +21,7 @@ from resolvekit.domain.policy import Policy
 from resolvekit.domain.security import attachment_data
 from resolvekit.domain.templates import CannedResponse
 from resolvekit.domain.transitions import ACTIONS, lifecycle_for
-from resolvekit.domain.values import Attachment, Customer, Order
+from resolvekit.domain.values import Attachment, Customer, Order, opening_details
 from resolvekit.errors import (
     InvalidTransition,
     OrderNotFound,
@@ -144,6 +144,7 @@ def open_complaint(
         "description": _text(description, "description", policy),
         "attachments": _attachments(attachments, policy),
         "status": lifecycle_for("complaint").initial,
+        **opening_details(customer, order),
     }
     events = [_event(case_id, 1, EventKind.COMPLAINT_OPENED, actor, now, payload)]
     if not policy.complaint_platform_review:
@@ -184,19 +185,39 @@ def open_ticket(
         "description": _text(description, "description", policy),
         "attachments": _attachments(attachments, policy),
         "status": lifecycle_for("ticket").initial,
+        **opening_details(customer, order),
     }
     return [_event(case_id, 1, EventKind.TICKET_OPENED, actor, now, payload)]
 
 
-def _message(case: Case, actor: Actor, event: str, body: str, attachments: Iterable[Attachment], *, internal: bool, template: str | None, now: datetime, policy: Policy) -> list[CaseEvent]:
+def _message(
+    case: Case,
+    actor: Actor,
+    event: str,
+    body: str,
+    attachments: Iterable[Attachment],
+    *,
+    internal: bool,
+    template: str | None,
+    now: datetime,
+    policy: Policy,
+    language: str | None = None,
+    no_response_needed: bool = False,
+) -> list[CaseEvent]:
     version = case.version + 1
-    payload = {
+    payload: dict[str, Any] = {
         "message_id": f"{case.id}/{version}",
         "body": _text(body, "body", policy),
         "attachments": _attachments(attachments, policy),
         "internal": internal,
         "template": template,
     }
+    if language is not None:
+        if not isinstance(language, str) or not language.strip():
+            raise ValidationError(N_("A message's language is a locale tag such as 'ar' or 'pt_BR', got {value!r}."), value=language)
+        payload["language"] = language
+    if no_response_needed:
+        payload["no_response_needed"] = True
     _transition(case, event, actor, policy, payload)
     return [_event(case.id, version, EventKind.MESSAGE_ADDED, actor, now, payload)]
 
@@ -208,9 +229,25 @@ def _reply_event(case: Case, actor: Actor) -> str:
     return event
 
 
-def reply(case: Case, actor: Actor, body: str, attachments: Sequence[Attachment] = (), *, now: datetime, policy: Policy) -> list[CaseEvent]:
-    """A customer, merchant or platform reply; the other side is notified."""
-    return _message(case, actor, _reply_event(case, actor), body, attachments, internal=False, template=None, now=now, policy=policy)
+def reply(
+    case: Case,
+    actor: Actor,
+    body: str,
+    attachments: Sequence[Attachment] = (),
+    *,
+    now: datetime,
+    policy: Policy,
+    language: str | None = None,
+    no_response_needed: bool = False,
+) -> list[CaseEvent]:
+    """A customer, merchant or platform reply; the other side is notified (unless ``no_response_needed``).
+
+    ``language`` is the language the reply is written in, when the caller knows it.
+    """
+    return _message(
+        case, actor, _reply_event(case, actor), body, attachments, internal=False, template=None, now=now, policy=policy,
+        language=language, no_response_needed=no_response_needed,
+    )  # fmt: skip
 
 
 def add_note(case: Case, actor: Actor, body: str, attachments: Sequence[Attachment] = (), *, now: datetime, policy: Policy) -> list[CaseEvent]:
@@ -226,20 +263,30 @@ def reply_canned(
     store_name: str = "",
     now: datetime,
     policy: Policy,
+    values: Mapping[str, str] | None = None,
+    no_response_needed: bool = False,
 ) -> list[CaseEvent]:
-    """A staff reply written from a canned response, personalised with the case's details."""
+    """A staff reply written from a canned response, personalised with the case's details.
+
+    ``values`` fills the placeholders the case does not know (amounts and deadlines, already
+    formatted for the template's locale); the reply's language is the template's.
+    """
     if actor.role not in (Role.MERCHANT, Role.PLATFORM):
         raise PermissionDenied(role=actor.role.value, action=N_("reply with a canned response"))
     if not isinstance(template, CannedResponse) or not isinstance(store_name, str):
         raise ValidationError(N_("A canned reply needs a CannedResponse and the store name as text."))
-    values: Mapping[str, str] = {
+    filled: dict[str, str] = {
+        **(values or {}),
         "customer_name": case.customer_name,
         "order_number": case.order_number or "",
         "case_id": case.id,
         "store_name": store_name,
     }
-    body = template.render(values)
-    return _message(case, actor, _reply_event(case, actor), body, (), internal=False, template=template.id, now=now, policy=policy)
+    body = template.render(filled)
+    return _message(
+        case, actor, _reply_event(case, actor), body, (), internal=False, template=template.id, now=now, policy=policy,
+        language=template.locale if template.store_id is not None else None, no_response_needed=no_response_needed,
+    )  # fmt: skip
 
 
 def pass_review(case: Case, actor: Actor, note: str | None = None, *, now: datetime, policy: Policy) -> list[CaseEvent]:

@@ -49,6 +49,9 @@ class EventKind(enum.StrEnum):
     """A sweep recorded that an SLA clock missed its deadline (payload: clock, cycle, deadline)."""
     DEADLINE_WARNING = "deadline_warning"
     AUTO_CLOSE_WARNED = "auto_close_warned"
+    MESSAGE_TRANSLATED = "message_translated"
+    """A message gained a machine translation for a reader of another language (payload: message_id,
+    locale, text, source_locale); the original stays as written."""
 
 
 @attrs.frozen(hash=False)

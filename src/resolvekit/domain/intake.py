@@ -18,7 +18,7 @@ from resolvekit.domain.policy import Policy
 from resolvekit.domain.security import attachment_data
 from resolvekit.domain.ticket_types import TicketType
 from resolvekit.domain.triage import TriageDecision
-from resolvekit.domain.values import Attachment, Customer, Order, Store
+from resolvekit.domain.values import Attachment, Customer, Order, Store, opening_details
 from resolvekit.errors import OrderNotFound, PermissionDenied, SelfServiceDisabled, ValidationError
 
 __all__ = [
@@ -120,6 +120,7 @@ def open_typed_ticket(
         "routing": ticket_type.routing.value,
         "form": form,
         "origin": "customer",
+        **opening_details(customer, order),
     }
     if triage is not None:
         payload["triage"] = triage.to_dict()
@@ -152,6 +153,7 @@ def open_automatic_ticket(
         "triage": decision.to_dict(),
         "tracking_url": order.tracking_url,
         "order_status": order.status,
+        **opening_details(customer, order),
     }
     return [CaseEvent(case_id, 1, EventKind.TICKET_OPENED, TRIAGE_ACTOR, now, payload)]
 
@@ -193,5 +195,6 @@ def answer_help_request(
         "rule": decision.rule,
         "triage": decision.to_dict(),
         "order": order_details(order),
+        **opening_details(customer, order),
     }
     return [CaseEvent(case_id, 1, EventKind.HELP_REQUESTED, actor, now, payload)]

@@ -8,25 +8,102 @@ so the receiving side can drop a duplicate delivery.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
 
-from resolvekit._i18n import N_, render
+from resolvekit._i18n import N_
+from resolvekit.domain import labels
 from resolvekit.domain.actors import Role
 from resolvekit.domain.cases import Case
 from resolvekit.domain.events import CaseEvent, EventKind
 from resolvekit.domain.sla import SLA_EVENTS, sla_params
+from resolvekit.errors import ConfigurationError
 
-__all__ = ["Notification", "Recipient", "notifications_for"]
+__all__ = ["Notification", "NotificationPolicy", "Recipient", "notifications_for", "proactive_allowed"]
 
 
 @attrs.frozen
 class Recipient:
-    """Who a notification is for: a customer (by customer id), a store's merchants (by store id) or the platform team."""
+    """Who a notification is for: a customer (by customer id), a store's merchants (by store id) or the platform team.
+
+    ``locale`` and ``time_zone`` are what resolvekit knows of the recipient's preferences (for a
+    customer, from the :class:`~resolvekit.Customer` value given when the case was opened); the
+    ``resolvekit_recipient_profile`` hook can say otherwise. They are not part of the recipient's
+    identity (two recipients with the same role and id are equal).
+    """
 
     role: Role = attrs.field(converter=Role)
     id: str
+    locale: str | None = attrs.field(default=None, eq=False, kw_only=True)
+    time_zone: str | None = attrs.field(default=None, eq=False, kw_only=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The recipient as JSON-ready data (preferences only when known)."""
+        data: dict[str, Any] = {"role": self.role.value, "id": self.id}
+        if self.locale is not None:
+            data["locale"] = self.locale
+        if self.time_zone is not None:
+            data["time_zone"] = self.time_zone
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Recipient:
+        """Rebuild a recipient written by :meth:`to_dict`."""
+        return cls(data["role"], data["id"], locale=data.get("locale"), time_zone=data.get("time_zone"))
+
+
+def _channels(value: Iterable[str]) -> tuple[str, ...]:
+    channels = (value,) if isinstance(value, str) else tuple(value)
+    if not channels or not all(isinstance(c, str) and c.strip() for c in channels) or len(set(channels)) != len(channels):
+        raise ConfigurationError(N_("NotificationPolicy.channels must name one or more distinct channels, got {value!r}."), value=channels)
+    return channels
+
+
+def _at_least_one(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigurationError(N_("NotificationPolicy.{field} must be a positive whole number, got {value!r}."), field=attribute.name, value=value)
+
+
+def _duration(_: object, attribute: attrs.Attribute[timedelta], value: timedelta) -> None:
+    if not isinstance(value, timedelta) or value <= timedelta(0):
+        raise ConfigurationError(N_("NotificationPolicy.{field} must be a positive timedelta, got {value!r}."), field=attribute.name, value=value)
+
+
+@attrs.frozen
+class NotificationPolicy:
+    """How notifications go out (DOMAIN section 7).
+
+    Attributes:
+        channels: the channels every notification is sent on; one outbox entry per (event,
+            recipient, channel). A recipient whose profile lists other channels skips the rest.
+            Default: email only.
+        sms_segments: the most SMS parts one text may take (153 GSM characters or 67 UCS-2 units
+            each, 160 or 70 for a single part); longer texts are cut at a word with an ellipsis.
+        chat_max_length: the longest chat or app message, in characters.
+        proactive_window: how long after the order's completion resolvekit may still send a customer
+            a proactive message (DOMAIN: 30 days).
+        proactive_events: the event kinds whose notifications to the customer are proactive (sent
+            on resolvekit's own initiative, not in answer to anyone): reminders before an automatic
+            close and offers that expired unanswered. They are not sent when the event comes more than
+            ``proactive_window`` after the order's completion.
+        translation_timeout: how long delivery waits for the translation hook before it sends the
+            original text, marked as untranslated.
+    """
+
+    channels: tuple[str, ...] = attrs.field(default=("email",), converter=_channels)
+    sms_segments: int = attrs.field(default=2, validator=_at_least_one)
+    chat_max_length: int = attrs.field(default=4096, validator=_at_least_one)
+    proactive_window: timedelta = attrs.field(default=timedelta(days=30), validator=_duration)
+    proactive_events: frozenset[str] = attrs.field(default=frozenset({"auto_close_warned", "offer_expired"}), converter=frozenset)
+    translation_timeout: timedelta = attrs.field(default=timedelta(seconds=2), validator=_duration)
+
+
+def proactive_allowed(order_completed_at: datetime | None, at: datetime, window: timedelta = timedelta(days=30)) -> bool:
+    """Whether a proactive message about an order may go out at ``at``: before the order completed
+    (``None``: not completed, or not known to be) or within ``window`` of its completion."""
+    return order_completed_at is None or at <= order_completed_at + window
 
 
 @attrs.frozen(hash=False)
@@ -34,7 +111,11 @@ class Notification:
     """One message to one recipient on one channel, about one event.
 
     ``subject`` and ``body`` are gettext ids whose ``{named}`` placeholders are filled from
-    ``params`` when the message is rendered for the recipient's locale.
+    ``params`` when the message is rendered for the recipient's locale; parameters that depend on the
+    locale (labels, money, dates) are localized values (:mod:`resolvekit.domain.labels`).
+    ``translatable`` describes the text a person wrote that the notification carries (which
+    parameter, the message id, its language when known, its author), for machine translation at
+    delivery; ``None`` when there is none.
     """
 
     key: str
@@ -46,10 +127,17 @@ class Notification:
     subject: str
     body: str
     params: Mapping[str, Any] = attrs.field(factory=dict)
+    translatable: Mapping[str, Any] | None = None
 
-    def render(self, locale: str = "en") -> tuple[str, str]:
-        """The subject and body in ``locale``."""
-        return render(self.subject, self.params, locale), render(self.body, self.params, locale)
+    def render(self, locale: str = "en", time_zone: str = "UTC") -> tuple[str, str]:
+        """The subject and body in ``locale`` with resolvekit's own catalogs.
+
+        A host's catalogs belong to its application: use ``rk.localizer.render_notification``, or the
+        ``message`` argument of the ``resolvekit_deliver`` hook, to see them.
+        """
+        from resolvekit.localization import builtin_localizer
+
+        return builtin_localizer().render_pair(self, locale, time_zone)
 
     def to_dict(self) -> dict[str, Any]:
         """The notification as JSON-ready data."""
@@ -58,11 +146,12 @@ class Notification:
             "case_id": self.case_id,
             "event_version": self.event_version,
             "event_kind": self.event_kind,
-            "recipient": {"role": self.recipient.role.value, "id": self.recipient.id},
+            "recipient": self.recipient.to_dict(),
             "channel": self.channel,
             "subject": self.subject,
             "body": self.body,
             "params": dict(self.params),
+            "translatable": None if self.translatable is None else dict(self.translatable),
         }
 
     @classmethod
@@ -74,11 +163,12 @@ class Notification:
             case_id=data["case_id"],
             event_version=int(data["event_version"]),
             event_kind=data["event_kind"],
-            recipient=Recipient(recipient["role"], recipient["id"]),
+            recipient=Recipient.from_dict(recipient),
             channel=data["channel"],
             subject=data["subject"],
             body=data["body"],
             params=data["params"],
+            translatable=data.get("translatable"),
         )
 
 
@@ -129,30 +219,30 @@ _RULES: dict[EventKind, list[tuple[Role, str, str]]] = {
         (_PLATFORM, N_("Complaint {case_id} disputed by the merchant"), N_("The merchant considers the complaint not valid: {body}")),
     ],
     EventKind.CASE_CLOSED: [
-        (_MERCHANT, N_("{kind_label} {case_id} was closed"), N_("The {kind_label} about order {order_number} was closed.")),
+        (_MERCHANT, N_("{kind_label} {case_id} was closed"), N_("The {kind_name} about order {order_number} was closed.")),
     ],
     EventKind.TICKET_RATED: [
         (_MERCHANT, N_("Ticket {case_id} was rated"), N_("The customer rated the ticket {stars} of 5.")),
     ],
     EventKind.CASE_ESCALATED: [
         (_PLATFORM, N_("{kind_label} {case_id} escalated to the platform"), N_("Reason: {reason_label}. Reference {reference}. Follow up within 48 hours.")),
-        (_MERCHANT, N_("{kind_label} {case_id} was escalated"), N_("The {kind_label} about order {order_number} went to the platform ({reason_label}). Reference {reference}.")),
-        (_CUSTOMER, N_("Your {kind_label} {case_id} went to the platform"), N_("The platform team now follows your case ({reason_label}). Reference {reference}.")),
+        (_MERCHANT, N_("{kind_label} {case_id} was escalated"), N_("The {kind_name} about order {order_number} went to the platform ({reason_label}). Reference {reference}.")),
+        (_CUSTOMER, N_("Your {kind_name} {case_id} went to the platform"), N_("The platform team now follows your case ({reason_label}). Reference {reference}.")),
     ],
     EventKind.DEADLINE_WARNING: [
-        (_MERCHANT, N_("Respond to {case_id} by {deadline}"), N_("The {clock_label} deadline of the {kind_label} about order {order_number} is {deadline}.")),
+        (_MERCHANT, N_("Respond to {case_id} by {deadline}"), N_("The {clock_label} deadline of the {kind_name} about order {order_number} is {deadline}.")),
     ],
     EventKind.CLOCK_BREACHED: [
-        (_MERCHANT, N_("Deadline missed on {case_id}"), N_("The {clock_label} deadline of the {kind_label} about order {order_number} passed at {deadline}.")),
+        (_MERCHANT, N_("Deadline missed on {case_id}"), N_("The {clock_label} deadline of the {kind_name} about order {order_number} passed at {deadline}.")),
         (_PLATFORM, N_("Deadline missed on {case_id}"), N_("The {clock_label} deadline passed at {deadline}.")),
     ],
     EventKind.AUTO_CLOSE_WARNED: [
-        (_CUSTOMER, N_("{kind_label} {case_id} will close soon"), N_("Without a reply from you, the {kind_label} about order {order_number} closes automatically at {closes_at}.")),
+        (_CUSTOMER, N_("{kind_label} {case_id} will close soon"), N_("Without a reply from you, the {kind_name} about order {order_number} closes automatically at {closes_at}.")),
     ],
 }
 _REPLY_TO_CUSTOMER = (_CUSTOMER, N_("New reply on {case_id}"), N_("{author_label} replied: {body}"))
 _REPLY_TO_MERCHANT = (_MERCHANT, N_("New reply on {case_id}"), N_("{customer_name} replied: {body}"))
-_KIND_LABELS = {"complaint": N_("Complaint"), "ticket": N_("Ticket"), "help_request": N_("Help request")}
+_KIND_LABELS = labels.KIND_LABELS
 _AUTHOR_LABELS = {_MERCHANT: N_("The merchant"), _PLATFORM: N_("The platform team")}
 
 
@@ -173,7 +263,7 @@ _ORDER_DETAILS: list[Rule] = [
     (
         _CUSTOMER,
         N_("Details of order {order_number}"),
-        N_("Order {order_number} was placed on {placed_at} and its status is '{order_status}'. Items: {items}. Total paid: {total_paid} {currency}."),
+        N_("Order {order_number} was placed on {placed_at} and its status is '{order_status}'. Items: {items}. Total paid: {total_paid}."),
     ),
 ]
 _LATE_ORDER_TICKET = (
@@ -209,11 +299,11 @@ def _self_service(case: Case, event: CaseEvent) -> tuple[list[Rule], dict[str, A
     if event.kind is EventKind.HELP_REQUESTED:
         order = p.get("order") or {}
         params: dict[str, Any] = {
-            "order_status": order.get("status", ""),
+            "order_status": labels.term(str(order.get("status", ""))),
             "tracking_url": order.get("tracking_url") or "",
-            "placed_at": str(order.get("placed_at", ""))[:10],
+            "placed_at": labels.day(str(order.get("placed_at", ""))) if order.get("placed_at") else "",
             "items": ", ".join(f"{i['quantity']} x {i['name']}" for i in order.get("items", ())),
-            "total_paid": order.get("total_paid", ""),
+            "total_paid": labels.money(order["total_paid"], order["currency"]) if order.get("currency") else order.get("total_paid", ""),
             "currency": order.get("currency", ""),
         }
         if p.get("outcome") == "send_order_details":
@@ -223,15 +313,15 @@ def _self_service(case: Case, event: CaseEvent) -> tuple[list[Rule], dict[str, A
         triage = p.get("triage") or {}
         hours = float(triage.get("age_seconds", 0)) / 3600
         params = {
-            "order_status": p.get("order_status", ""),
+            "order_status": labels.term(str(p.get("order_status", ""))),
             "tracking_url": p.get("tracking_url") or "",
-            "age_hours": f"{hours:.0f}",
+            "age_hours": labels.number(round(hours)),
         }
         return (_AUTOMATIC_TICKET if params["tracking_url"] else _AUTOMATIC_TICKET_NO_LINK), params
     if event.kind is EventKind.TICKET_OPENED and p.get("routing") == "platform":
         form = p.get("form") or {}
         params = {
-            "ticket_type": p.get("ticket_type", ""),
+            "ticket_type": labels.term(str(p.get("ticket_type", ""))),
             "store_id": case.store_id,
             "form": "; ".join(f"{k}: {v}" for k, v in sorted(form.items())),
         }
@@ -247,20 +337,93 @@ def _recipient_id(case: Case, role: Role) -> str:
     return "platform"
 
 
-def notifications_for(case: Case, events: Iterable[CaseEvent], channel: str = "email") -> list[Notification]:
-    """The notifications ``events`` (just folded into ``case``) call for.
+def _localized(params: dict[str, Any]) -> None:
+    """Turn the locale-dependent parameters (labels, deadlines) into localized values, in place."""
+    for key in ("kind_label", "kind_name", "author_label", "reason_label", "clock_label"):
+        value = params.get(key)
+        if isinstance(value, str) and value:
+            params[key] = labels.label(value)
+    for key in ("deadline", "closes_at", "expires_at"):
+        value = params.get(key)
+        if isinstance(value, str) and value:
+            params[key] = labels.moment(value)
 
-    Internal notes notify nobody; a reply notifies the other side; an opening sends the customer a
-    receipt and tells the side that acts next.
+
+def _offer_params(p: Mapping[str, Any]) -> dict[str, Any]:
+    from resolvekit.domain.offers import BUILTIN_KINDS
+
+    amount: Any = ""
+    if p.get("amount") is not None and p.get("currency"):
+        amount = labels.money(p["amount"], p["currency"])
+    elif p.get("percent") is not None:
+        amount = labels.percent(p["percent"])
+    kind = str(p.get("kind", ""))
+    builtin = BUILTIN_KINDS.get(kind)
+    return {
+        "offer_id": p["offer_id"],
+        "offer_kind": labels.label(builtin.label) if builtin is not None else labels.term(kind) if kind else "",
+        "offer_amount": amount,
+        "text": p.get("text") or "",
+        "reason": p.get("reason") or "",
+        "step": p.get("step") or "",
+        "label": p.get("label") or "",
+        "expires_at": p.get("expires_at") or "",
+    }
+
+
+def _written_text(event: CaseEvent) -> str | None:
+    """The parameter holding text a person wrote (for machine translation), if the event has one."""
+    p = event.payload
+    if p.get("message_id") and isinstance(p.get("body"), str):
+        return "body"  # a reply, or the merchant's answer to a complaint
+    if event.kind is EventKind.OFFER_PROPOSED and isinstance(p.get("text"), str) and p["text"].strip():
+        return "text"
+    return None
+
+
+def _recipient(case: Case, role: Role) -> Recipient:
+    if role is _CUSTOMER:
+        return Recipient(
+            role,
+            case.customer_id,
+            locale=getattr(case, "customer_locale", None),
+            time_zone=getattr(case, "customer_time_zone", None),
+        )
+    return Recipient(role, _recipient_id(case, role))
+
+
+def notifications_for(
+    case: Case, events: Iterable[CaseEvent], channel: str = "email", *, policy: NotificationPolicy | None = None
+) -> list[Notification]:
+    """The notifications ``events`` (just folded into ``case``) call for: one per (event, recipient, channel).
+
+    Internal notes and replies marked "no response needed" notify nobody; a reply notifies the other
+    side; an opening sends the customer a receipt and tells the side that acts next. With a
+    ``policy``, every notification goes out on each of ``policy.channels`` (else on ``channel``), and
+    proactive notifications to the customer (``policy.proactive_events``) are left out when the event
+    comes more than ``policy.proactive_window`` after the order's completion.
     """
+    channels = policy.channels if policy is not None else (channel,)
+    completed_at: datetime | None = getattr(case, "order_completed_at", None)
     result: list[Notification] = []
     for event in events:
+        translatable: dict[str, Any] | None = None
         if event.kind is EventKind.MESSAGE_ADDED:
-            if event.payload.get("internal"):
+            if event.payload.get("internal") or event.payload.get("no_response_needed"):
                 continue
             rules = [_REPLY_TO_MERCHANT if event.actor.role is _CUSTOMER else _REPLY_TO_CUSTOMER]
         else:
             rules = _RULES.get(event.kind, [])
+        written = _written_text(event)
+        if written is not None:
+            author = event.actor.role
+            translatable = {
+                "param": written,
+                "message_id": event.payload.get("message_id"),
+                "language": event.payload.get("language")
+                or (getattr(case, "customer_locale", None) if author is _CUSTOMER else None),
+                "author": Recipient(author, _recipient_id(case, author) if author is not Role.SYSTEM else "system").to_dict(),
+            }
         special = _self_service(case, event)
         if special is not None:
             rules = special[0]
@@ -269,45 +432,44 @@ def notifications_for(case: Case, events: Iterable[CaseEvent], channel: str = "e
             "order_number": case.order_number or "",
             "customer_name": case.customer_name,
             "kind_label": _KIND_LABELS[case.kind],
+            "kind_name": labels.KIND_NAMES[case.kind],
             "author_label": _AUTHOR_LABELS.get(event.actor.role, ""),
+            "status": labels.status(case.status),
         }
-        for key in ("body", "text", "stars", "description"):
+        for key in ("body", "text", "description"):
             if key in event.payload:
                 params[key] = event.payload[key]
-        if "offer_id" in event.payload:
-            p = event.payload
-            amount = f"{p['amount']} {p['currency']}" if p.get("amount") is not None else ""
-            if p.get("percent") is not None and not amount:
-                amount = f"{p['percent']}%"
-            params.update(
-                offer_id=p["offer_id"],
-                offer_kind=p.get("kind", ""),
-                offer_amount=amount,
-                text=p.get("text") or "",
-                reason=p.get("reason") or "",
-                step=p.get("step") or "",
-                label=p.get("label") or "",
-            )
+        if "stars" in event.payload:
+            params["stars"] = labels.number(event.payload["stars"])
         if event.kind in SLA_EVENTS:
             params.update(sla_params(event.payload))
+        if "offer_id" in event.payload:
+            params.update(_offer_params(event.payload))
         if special is not None:
             params.update(special[1])
+        _localized(params)
+        proactive = policy is not None and event.kind.value in policy.proactive_events
         platform_routed = getattr(case, "routing", "merchant") == "platform"
         for role, subject, body in rules:
             if platform_routed and role is _MERCHANT:  # a platform-routed ticket's staff side is the platform
                 role = _PLATFORM
-            recipient = Recipient(role, _recipient_id(case, role))
-            result.append(
-                Notification(
-                    key=f"{case.id}:{event.version}:{role.value}:{recipient.id}:{channel}",
-                    case_id=case.id,
-                    event_version=event.version,
-                    event_kind=event.kind.value,
-                    recipient=recipient,
-                    channel=channel,
-                    subject=subject,
-                    body=body,
-                    params=params,
+            if proactive and role is _CUSTOMER and policy is not None:
+                if not proactive_allowed(completed_at, event.at, policy.proactive_window):
+                    continue
+            recipient = _recipient(case, role)
+            for name in channels:
+                result.append(
+                    Notification(
+                        key=f"{case.id}:{event.version}:{role.value}:{recipient.id}:{name}",
+                        case_id=case.id,
+                        event_version=event.version,
+                        event_kind=event.kind.value,
+                        recipient=recipient,
+                        channel=name,
+                        subject=subject,
+                        body=body,
+                        params=params,
+                        translatable=translatable,
+                    )
                 )
-            )
     return result

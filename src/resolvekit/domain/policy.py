@@ -13,6 +13,7 @@ import attrs
 
 from resolvekit._i18n import N_
 from resolvekit.domain.actors import Role
+from resolvekit.domain.notifications import NotificationPolicy
 from resolvekit.domain.offers import OfferPolicy
 from resolvekit.domain.security import SecurityPolicy
 from resolvekit.domain.sla import SlaPolicy
@@ -94,6 +95,10 @@ class Policy:
             valid 10 minutes, 5 attempts per code and 10 per complaint per hour, 30-minute guest
             access, card numbers masked, 10 MiB files of PDF, common images or XML), each with its
             documented default.
+        notifications: how notifications go out
+            (:class:`~resolvekit.domain.notifications.NotificationPolicy`: email only, SMS of at most
+            2 parts, chat messages of at most 4096 characters, proactive messages only within 30 days
+            of the order's completion, 2 seconds for a machine translation at delivery).
     """
 
     complaint_closers: frozenset[Role] = attrs.field(default=frozenset({Role.CUSTOMER}), converter=_roles)
@@ -107,3 +112,6 @@ class Policy:
     sla: SlaPolicy = attrs.field(factory=SlaPolicy, validator=attrs.validators.instance_of(SlaPolicy))
     triage: TriagePolicy = attrs.field(factory=TriagePolicy, validator=attrs.validators.instance_of(TriagePolicy))
     security: SecurityPolicy = attrs.field(factory=SecurityPolicy, validator=attrs.validators.instance_of(SecurityPolicy))
+    notifications: NotificationPolicy = attrs.field(
+        factory=NotificationPolicy, validator=attrs.validators.instance_of(NotificationPolicy)
+    )

@@ -16,7 +16,7 @@ import attrs
 from resolvekit._i18n import N_
 from resolvekit.errors import ValidationError
 
-__all__ = ["Attachment", "Customer", "Order", "OrderItem", "Store", "utc"]
+__all__ = ["Attachment", "Customer", "Order", "OrderItem", "Store", "opening_details", "utc"]
 
 
 def utc(value: datetime, field: str = "time") -> datetime:
@@ -62,12 +62,15 @@ class Store:
 
 @attrs.frozen
 class Customer:
-    """A buyer as the host knows them; ``locale`` picks the language of what they are sent."""
+    """A buyer as the host knows them; ``locale`` picks the language of what they are sent and
+    ``time_zone`` (an IANA name such as ``"Asia/Riyadh"``, UTC when ``None``) the clock of the dates
+    in it. Both are recorded on the cases the customer opens (see ``docs/i18n.md``)."""
 
     id: str = attrs.field(validator=_text)
     name: str = attrs.field(validator=_text)
     email: str | None = None
     locale: str = "en"
+    time_zone: str | None = None
 
 
 @attrs.frozen
@@ -88,10 +91,16 @@ def _items(value: Iterable[OrderItem]) -> tuple[OrderItem, ...]:
     return tuple(value)
 
 
+def _completed_at(value: datetime | None) -> datetime | None:
+    return None if value is None else utc(value, "Order.completed_at")
+
+
 @attrs.frozen
 class Order:
     """An order as the host describes it. ``status`` is the host's own word (e.g. ``"delivered"``).
 
+    ``completed_at`` is when the order was completed (delivered, or finished as the host defines it),
+    ``None`` while it is not; proactive messages about the order go out only within 30 days of it.
     ``tracking_url`` is the shipment's tracking link, when the host has one (the delayed-order
     triage sends it to the customer).
     """
@@ -106,6 +115,7 @@ class Order:
     items: tuple[OrderItem, ...] = attrs.field(default=(), converter=_items)
     number: str | None = None
     tracking_url: str | None = None
+    completed_at: datetime | None = attrs.field(default=None, converter=_completed_at)
 
     @property
     def display_number(self) -> str:
@@ -127,6 +137,7 @@ class Order:
             ],
             "number": self.number,
             "tracking_url": self.tracking_url,
+            "completed_at": None if self.completed_at is None else self.completed_at.isoformat(),
         }
 
     @classmethod
@@ -143,7 +154,19 @@ class Order:
             items=tuple(OrderItem(i["sku"], i["name"], int(i["quantity"]), Decimal(i["unit_price"])) for i in data["items"]),
             number=data.get("number"),
             tracking_url=data.get("tracking_url"),
+            completed_at=None if data.get("completed_at") is None else datetime.fromisoformat(data["completed_at"]),
         )
+
+
+def opening_details(customer: Customer, order: Order | None) -> dict[str, Any]:
+    """What an opening event records of the customer's language and time zone and of the order's
+    completion (for notifications in the customer's language and the 30-day rule)."""
+    details: dict[str, Any] = {"customer_locale": customer.locale}
+    if customer.time_zone is not None:
+        details["customer_time_zone"] = customer.time_zone
+    if order is not None and order.completed_at is not None:
+        details["order_completed_at"] = order.completed_at.isoformat()
+    return details
 
 
 _MAX_NAME = 255

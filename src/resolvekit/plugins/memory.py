@@ -16,6 +16,7 @@ import attrs
 
 from resolvekit.domain.cases import Case
 from resolvekit.domain.events import CaseEvent
+from resolvekit.domain.templates import CannedResponse
 from resolvekit.errors import ConcurrencyConflict
 from resolvekit.hookspecs import hookimpl
 from resolvekit.storage import (
@@ -45,6 +46,7 @@ class MemoryStorage:
         self._deadlines: dict[str, datetime] = {}
         self._deadline_heap: list[tuple[datetime, str]] = []  # lazily pruned against _deadlines
         self._codes: dict[tuple[str, str], VerificationCode] = {}
+        self._templates: dict[tuple[str, str, str], CannedResponse] = {}
         self._attempts: dict[str, list[datetime]] = {}
 
     def load(self, case_id: str) -> Case | None:
@@ -196,6 +198,28 @@ class MemoryStorage:
             times.append(at)
             self._attempts[subject] = times
             return len(times)
+
+    # -- canned responses (TemplateStore) ----------------------------------------------------------
+
+    def save_template(self, template: CannedResponse) -> None:
+        """Insert or replace the template's ``(store_id, id, locale)`` version."""
+        assert template.store_id is not None, "a saved template belongs to a store"
+        with self._lock:
+            self._templates[(template.store_id, template.id, template.locale)] = template
+
+    def templates(self, store_id: str, *, template_id: str | None = None) -> Sequence[CannedResponse]:
+        """The store's templates by ``(id, locale)``."""
+        with self._lock:
+            found = [t for (s, i, _), t in self._templates.items() if s == store_id and (template_id is None or i == template_id)]
+        return sorted(found, key=lambda t: (t.id, t.locale))
+
+    def delete_template(self, store_id: str, template_id: str, locale: str | None = None) -> int:
+        """Delete one locale version (or all versions) of a template."""
+        with self._lock:
+            keys = [k for k in self._templates if k[0] == store_id and k[1] == template_id and (locale is None or k[2] == locale)]
+            for key in keys:
+                del self._templates[key]
+        return len(keys)
 
     def close(self) -> None:
         """Nothing to release."""

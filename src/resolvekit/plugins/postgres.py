@@ -36,6 +36,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from resolvekit._i18n import N_
 from resolvekit.domain.cases import Case
 from resolvekit.domain.events import CaseEvent
+from resolvekit.domain.templates import CannedResponse
 from resolvekit.errors import (
     ConcurrencyConflict,
     ConfigurationError,
@@ -140,6 +141,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TABLE {s}.guest_attempts (subject text COLLATE \"C\" NOT NULL, at timestamptz NOT NULL)",
         "CREATE INDEX guest_attempts_subject ON {s}.guest_attempts (subject, at)",
         "CREATE INDEX guest_attempts_at ON {s}.guest_attempts (at)",
+    ),
+    # version 3: canned responses per store and locale
+    (
+        """CREATE TABLE {s}.templates (
+            store_id text COLLATE "C" NOT NULL,
+            id text COLLATE "C" NOT NULL,
+            locale text COLLATE "C" NOT NULL,
+            title text NOT NULL,
+            body text NOT NULL,
+            PRIMARY KEY (store_id, id, locale)
+        )""",
     ),
 )
 """The schema, one tuple of statements per version; ``MIGRATIONS[n - 1]`` upgrades version n-1 to n.
@@ -269,6 +281,17 @@ class PostgresStorage:
             f"added AS (INSERT INTO {s}.guest_attempts (subject, at) VALUES (%(subject)s, %(at)s) RETURNING 1) "
             f"SELECT (SELECT count(*) FROM {s}.guest_attempts WHERE subject = %(subject)s AND at >= %(start)s) "
             "+ (SELECT count(*) FROM added WHERE %(at)s >= %(start)s)"
+        )
+        self._sql_put_template = (
+            f"INSERT INTO {s}.templates (store_id, id, locale, title, body) VALUES (%s, %s, %s, %s, %s) "
+            "ON CONFLICT (store_id, id, locale) DO UPDATE SET title = excluded.title, body = excluded.body"
+        )
+        self._sql_templates = f"SELECT store_id, id, locale, title, body FROM {s}.templates WHERE store_id = %s ORDER BY id, locale"
+        self._sql_templates_of = (
+            f"SELECT store_id, id, locale, title, body FROM {s}.templates WHERE store_id = %s AND id = %s ORDER BY locale"
+        )
+        self._sql_delete_template = (
+            f"DELETE FROM {s}.templates WHERE store_id = %s AND id = %s AND (%s::text IS NULL OR locale = %s::text)"
         )
         self._sql_commit: dict[tuple[bool, int, int, bool], str] = {}
         with self._translate():
@@ -572,6 +595,32 @@ class PostgresStorage:
         with self._translate():
             row = self._connection().execute(self._sql_count_attempt, {"subject": subject, "at": at, "start": window_start}).fetchone()
         return int(row[0]) if row else 0
+
+    # -- canned responses (TemplateStore) ----------------------------------------------------------
+
+    def save_template(self, template: CannedResponse) -> None:
+        """Insert or replace the template's ``(store_id, id, locale)`` version."""
+        assert template.store_id is not None, "a saved template belongs to a store"
+        with self._translate():
+            self._connection().execute(
+                self._sql_put_template, (template.store_id, template.id, template.locale, template.title, template.body)
+            )
+
+    def templates(self, store_id: str, *, template_id: str | None = None) -> Sequence[CannedResponse]:
+        """The store's templates by ``(id, locale)``."""
+        with self._translate():
+            conn = self._connection()
+            if template_id is None:
+                rows = conn.execute(self._sql_templates, (store_id,)).fetchall()
+            else:
+                rows = conn.execute(self._sql_templates_of, (store_id, template_id)).fetchall()
+        return [CannedResponse(i, title, body, store_id=s, locale=locale) for s, i, locale, title, body in rows]
+
+    def delete_template(self, store_id: str, template_id: str, locale: str | None = None) -> int:
+        """Delete one locale version (or all versions) of a template."""
+        with self._translate():
+            cursor = self._connection().execute(self._sql_delete_template, (store_id, template_id, locale, locale))
+            return int(cursor.rowcount)
 
     def close(self) -> None:
         """Close every connection this storage opened (from any thread)."""

@@ -32,6 +32,7 @@ from urllib.parse import unquote, urlsplit
 from resolvekit._i18n import N_
 from resolvekit.domain.cases import Case
 from resolvekit.domain.events import CaseEvent
+from resolvekit.domain.templates import CannedResponse
 from resolvekit.errors import (
     ConcurrencyConflict,
     ConfigurationError,
@@ -140,6 +141,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX guest_attempts_subject ON guest_attempts (subject, at)",
         "CREATE INDEX guest_attempts_at ON guest_attempts (at)",
     ),
+    # version 3: canned responses per store and locale
+    (
+        """CREATE TABLE templates (
+            store_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            locale TEXT NOT NULL,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            PRIMARY KEY (store_id, id, locale)
+        ) WITHOUT ROWID""",
+    ),
 )
 """The schema, one tuple of statements per version; ``MIGRATIONS[n - 1]`` upgrades version n-1 to n.
 
@@ -178,6 +190,13 @@ _TRY_CODE = (
 )
 _USE_CODE = "UPDATE verification_codes SET used_at = ? WHERE case_id = ? AND purpose = ? AND digest = ? AND used_at IS NULL"
 _FORGET_ATTEMPTS = "DELETE FROM guest_attempts WHERE at < ?"
+_PUT_TEMPLATE = (
+    "INSERT INTO templates (store_id, id, locale, title, body) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (store_id, id, locale) DO UPDATE SET title = excluded.title, body = excluded.body"
+)
+_TEMPLATES = "SELECT store_id, id, locale, title, body FROM templates WHERE store_id = ? ORDER BY id, locale"
+_TEMPLATES_OF = "SELECT store_id, id, locale, title, body FROM templates WHERE store_id = ? AND id = ? ORDER BY locale"
+_DELETE_TEMPLATE = "DELETE FROM templates WHERE store_id = ? AND id = ? AND (? IS NULL OR locale = ?)"
 _ADD_ATTEMPT = "INSERT INTO guest_attempts (subject, at) VALUES (?, ?)"
 _COUNT_ATTEMPTS = "SELECT count(*) FROM guest_attempts WHERE subject = ? AND at >= ?"
 _INSERT_APPLIED = (
@@ -572,6 +591,25 @@ class SQLiteStorage:
             conn.execute(_FORGET_ATTEMPTS, (start,))
             conn.execute(_ADD_ATTEMPT, (subject, to_micros(at)))
             return int(conn.execute(_COUNT_ATTEMPTS, (subject, start)).fetchone()[0])
+
+    # -- canned responses (TemplateStore) ----------------------------------------------------------
+
+    def save_template(self, template: CannedResponse) -> None:
+        """Insert or replace the template's ``(store_id, id, locale)`` version."""
+        assert template.store_id is not None, "a saved template belongs to a store"
+        self._write(_PUT_TEMPLATE, (template.store_id, template.id, template.locale, template.title, template.body))
+
+    def templates(self, store_id: str, *, template_id: str | None = None) -> Sequence[CannedResponse]:
+        """The store's templates by ``(id, locale)``."""
+        with self._guard, self._translate():
+            conn = self._connection()
+            rows = (conn.execute(_TEMPLATES, (store_id,)) if template_id is None else conn.execute(_TEMPLATES_OF, (store_id, template_id))).fetchall()
+        return [CannedResponse(i, title, body, store_id=s, locale=locale) for s, i, locale, title, body in rows]
+
+    def delete_template(self, store_id: str, template_id: str, locale: str | None = None) -> int:
+        """Delete one locale version (or all versions) of a template."""
+        with self._guard, self._translate():
+            return int(self._connection().execute(_DELETE_TEMPLATE, (store_id, template_id, locale, locale)).rowcount)
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

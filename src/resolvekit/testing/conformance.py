@@ -45,11 +45,21 @@ from resolvekit.domain.actors import Actor, Role
 from resolvekit.domain.cases import Case, Complaint, Message, Ticket, fold
 from resolvekit.domain.events import CaseEvent, EventKind
 from resolvekit.domain.notifications import Notification, Recipient
+from resolvekit.domain.templates import CannedResponse
 from resolvekit.domain.values import Customer, Order, OrderItem
 from resolvekit.errors import ConcurrencyConflict, ResolveKitError, ValidationError
 from resolvekit.hookspecs import hookimpl
 from resolvekit.plugins.recorder import RecordingNotifier
-from resolvekit.storage import AppliedCommand, CaseQuery, Commit, DueCase, Storage, VerificationCode, VerificationStore
+from resolvekit.storage import (
+    AppliedCommand,
+    CaseQuery,
+    Commit,
+    DueCase,
+    Storage,
+    TemplateStore,
+    VerificationCode,
+    VerificationStore,
+)
 from resolvekit.testing.clock import ManualClock
 
 __all__ = ["StorageConformance"]
@@ -724,6 +734,78 @@ class StorageConformance:
             assert again.load(case.id) == last.case
         finally:
             again.close()
+
+    # -- canned responses (TemplateStore; every built-in backend has it) ----------------------------
+
+    def _templates(self, storage: Storage) -> TemplateStore:
+        if not isinstance(storage, TemplateStore):
+            pytest.skip("this backend stores no canned responses (it does not implement TemplateStore)")
+        return storage
+
+    def test_templates_are_kept_per_store_and_locale(self, storage: Storage) -> None:
+        templates = self._templates(storage)
+        store, other = f"store-{_token()}", f"store-{_token()}"
+        en = CannedResponse("delay", "Delay", "Hello {customer_name}, order {order_number} ships today.", store_id=store, locale="en")
+        ar = CannedResponse("delay", "تأخير", "مرحبًا {customer_name}، طلبك {order_number} يُشحن اليوم.", store_id=store, locale="ar")
+        thanks = CannedResponse("thanks", "Thanks", "Thank you, {customer_name}!", store_id=store, locale="pt_BR")
+        theirs = CannedResponse("delay", "Delay", "Hi {customer_name}.", store_id=other, locale="en")
+        for template in (thanks, ar, theirs, en):
+            templates.save_template(template)
+        assert list(templates.templates(store)) == [ar, en, thanks]  # by (id, locale)
+        assert list(templates.templates(store, template_id="delay")) == [ar, en]
+        assert list(templates.templates(other)) == [theirs]
+        assert list(templates.templates(f"store-{_token()}")) == []
+        changed = attrs.evolve(en, title="Delay (new)", body="Dear {customer_name}, sorry for the wait.")
+        templates.save_template(changed)  # same (store, id, locale): replaced, not added
+        assert list(templates.templates(store, template_id="delay")) == [ar, changed]
+        assert templates.delete_template(store, "delay", "en") == 1
+        assert templates.delete_template(store, "delay", "en") == 0
+        assert list(templates.templates(store)) == [ar, thanks]
+        assert templates.delete_template(store, "thanks") == 1
+        assert templates.delete_template(store, "delay") == 1
+        assert list(templates.templates(store)) == [] and list(templates.templates(other)) == [theirs]
+
+    def test_arabic_text_round_trips_intact(self, make_storage: Callable[[], Storage]) -> None:
+        """Arabic (right-to-left, with diacritics, Arabic-Indic digits and direction marks) is stored
+        and read back exactly: case text, messages, notification parameters, templates."""
+        storage = make_storage()
+        name, text = "نورة الحربي", "وصل الإبريق مكسورًا ١٢٣ \u200f«عاجل»"
+        clock = ManualClock(T0)
+        app = _app(storage, clock)
+        try:
+            customer = Customer(f"cust-{_token()}", name, locale="ar_SA", time_zone="Asia/Riyadh")
+            order = Order(
+                id=f"ord-{_token()}", number="١٠٠١", store_id="store-1", customer_id=customer.id, status="تم التوصيل",
+                created_at=T0 - timedelta(days=3), total_paid=Decimal("249.00"), currency="SAR",
+                items=(OrderItem("sku-1", "إبريق زجاجي", 1, Decimal("249.00")),),
+            )  # fmt: skip
+            buyer = Actor.customer(customer.id)
+            case_id = app.open_complaint(
+                buyer, order=order, customer=customer, reason="damaged_goods", description=text, declaration_accepted=True
+            ).case.id
+            app.reply(buyer, case_id, text + " – شكرًا")
+            template = CannedResponse("sorry", "اعتذار", "عزيزتي {customer_name}، نعتذر عن طلبك {order_number}.", store_id="store-1", locale="ar")
+            if isinstance(storage, TemplateStore):
+                storage.save_template(template)
+            before = (storage.load(case_id), storage.events(case_id), [e.notification for e in storage.outbox(case_id)])
+            rendered = [app.render_notification(n) for n in before[2]]
+        finally:
+            storage.close()
+        again = make_storage() if self.durable else storage
+        try:
+            if self.durable:
+                after = (again.load(case_id), again.events(case_id), [e.notification for e in again.outbox(case_id)])
+                assert after == before
+                if isinstance(again, TemplateStore):
+                    assert list(again.templates("store-1", template_id="sorry")) == [template]
+            case = before[0]
+            assert case is not None and case.description == text and case.customer_name == name
+            assert case.messages[-1].body == text + " – شكرًا" and case.order_number == "١٠٠١"
+            receipt = next(r for r, n in zip(rendered, before[2], strict=True) if n.recipient.role is Role.CUSTOMER)
+            assert receipt.locale == "ar_SA" and receipt.direction == "rtl" and "١٠٠١" in receipt.body
+        finally:
+            if self.durable:
+                again.close()
 
     def test_verification_codes_and_attempts_survive_a_restart(self, make_storage: Callable[[], Storage]) -> None:
         if not self.durable:
