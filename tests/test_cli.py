@@ -187,3 +187,18 @@ def test_the_progress_bar_draws_only_on_a_terminal() -> None:
         progress.update(5)
         progress.update(10)
     assert "[" in shown.getvalue() and "100%" in shown.getvalue() and shown.getvalue().endswith("\r")
+
+
+def _graphviz() -> bool:
+    import importlib.util
+    import shutil
+
+    return shutil.which("dot") is not None and importlib.util.find_spec("pydot") is not None
+
+
+@pytest.mark.skipif(not _graphviz(), reason="SVG needs Graphviz's dot program and pydot (pip install 'resolvekit[diagrams]')")
+def test_diagram_draws_one_lifecycle_as_svg_with_graphviz(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = _run(capsys, "diagram", "offer", "--format", "svg", "-o", str(tmp_path / "offer.svg"))
+    assert code == 0, err
+    svg = (tmp_path / "offer.svg").read_text(encoding="utf-8")
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "OfferLifecycle" in svg

@@ -204,7 +204,7 @@ def test_the_replay_keeps_memory_bounded_as_the_history_grows() -> None:
         finally:
             tracemalloc.stop()
 
-    short, long = peak(1500, 75), peak(6000, 300)
+    short, long = peak(800, 40), peak(3200, 160)
     assert long < 1.6 * short, (short, long)
 
 
