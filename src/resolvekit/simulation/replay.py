@@ -145,20 +145,21 @@ class _Buckets(ReputationSource):
                     buyers.pop(buyer, None)
 
     def forget_before(self, day: int) -> None:
-        """Drop the counters of order days before ``day``."""
+        """Drop the counters of order days before ``day`` (later changes to them are ignored)."""
         if day <= self.floor:
             return
-        for old in range(self.floor, day) if day - self.floor < 400 else ():
-            for index in range(len(self._index)):
-                key = (index << _DAY_BITS) | old
-                self._buckets.pop(key, None)
-                self._buyers.pop(key, None)
-        if day - self.floor >= 400:
+        if self.floor and day - self.floor <= 31:  # the usual step: a day or a few
+            indexes = range(len(self._index))
+            for old in range(self.floor, day):
+                for index in indexes:
+                    key = (index << _DAY_BITS) | old
+                    self._buckets.pop(key, None)
+                    self._buyers.pop(key, None)
+        else:
             mask = (1 << _DAY_BITS) - 1
-            for key in [k for k in self._buckets if k & mask < day]:
-                del self._buckets[key]
-            for key in [k for k in self._buyers if k & mask < day]:
-                del self._buyers[key]
+            for table in (self._buckets, self._buyers):
+                for key in [k for k in table if k & mask < day]:
+                    del table[key]
         self.floor = day
 
     def _sums(self, as_of: date, lengths: Sequence[int], seller_id: str | None) -> dict[str, list[tuple[int, list[int], set[str]]]]:
