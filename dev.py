@@ -588,6 +588,11 @@ def task_catalogs(args: Sequence[str]) -> int:
     return 0
 
 
+def task_site(args: Sequence[str]) -> int:
+    """Build the documentation site with warnings as errors (``mkdocs serve`` to browse it while writing)."""
+    return subprocess.call([sys.executable, "-m", "mkdocs", "build", "--strict", *args], cwd=ROOT)
+
+
 def task_bench(args: Sequence[str]) -> int:
     """Run the lifecycle benchmark."""
     return subprocess.call([sys.executable, str(ROOT / "benchmarks" / "lifecycle.py"), *args], cwd=ROOT)
@@ -599,6 +604,7 @@ TASKS: dict[str, Callable[[Sequence[str]], int]] = {
     "diagrams": task_diagrams,
     "docs": task_docs,
     "catalogs": task_catalogs,
+    "site": task_site,
     "bench": task_bench,
 }
 
