@@ -287,13 +287,13 @@ class History:
             if not count:
                 continue
             midnight = start + timedelta(days=day)
-            seconds = sorted(rng.randrange(86_400) for _ in range(count))
+            seconds = sorted([int(rnd() * 86_400) for _ in range(count)])
             chosen = choices(profiles, cum_weights=cum, k=count)
             for second, seller in zip(seconds, chosen):
                 number += 1
-                placed_at = midnight + timedelta(seconds=second)
+                placed_at = midnight + timedelta(0, second)
                 amount = max(100, int(math.exp(log_median + 0.7 * (rnd() * 2 - 1) + 0.5 * (rnd() - 0.5))))
-                buyer = f"buyer-{rng.randrange(buyers)}"
+                buyer = f"buyer-{int(rnd() * buyers)}"
                 cancel_hours = ship_hours = deliver_hours = feedback_hours = chargeback_hours = None
                 shipped_late = tracked = delivered_late = carrier_delay = False
                 stars = 0

@@ -34,6 +34,7 @@ it closes. Facts that would happen after the last day of the history are not cou
 from __future__ import annotations
 
 import importlib
+from operator import itemgetter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -320,7 +321,7 @@ class _Replay:
 
     def _order(self, order: SimOrder, day: int) -> None:
         placed = order.placed_at
-        start_hours = placed.hour + placed.minute / 60 + placed.second / 3600
+        start_hours = (placed.hour * 3600 + placed.minute * 60 + placed.second) / 3600
         steps: list[tuple[float, int, ClaimSummary | None]] = []
         if order.cancel_hours is not None:
             steps.append((order.cancel_hours, _CANCELLED, None))
@@ -342,48 +343,50 @@ class _Replay:
                     final, hours = self._complaint(order, complaint, placed + timedelta(hours=complaint.open_hours), opened_day)
                     if final is not None:
                         steps.append((complaint.open_hours + hours, 0, final))
-        steps.sort(key=lambda s: s[0])
+        steps.sort(key=_first)
+        # Walk the facts in time order; the order's contribution changes once per day that has
+        # facts (placement included): apply today's change now, schedule the later ones.
         assessor = self.assessor
-        plain = assessor.plain
-        seller, buyer = order.seller_id, order.buyer_id
+        plain, packed = assessor.plain, assessor.packed
+        on_change = self.on_change
         flags = 0
         claims: tuple[ClaimSummary, ...] = ()
         value = plain(0)
-        self.source.change(seller, day, buyer, 0, value)
-        if self.on_change is not None:
-            self.on_change(day, order, day, 0, claims)
-        group_day, group_old = day, value
+        if on_change is not None:
+            on_change(day, order, day, 0, claims)
+        group_day, group_old = day, 0
         last = self.last_day
-        pending = self.pending
+        changes: list[tuple[int, int, int]] = []
         for hours, bits, claim in steps:
             effective = day + int((start_hours + hours) // 24)
             if effective > last:
                 break
             if effective != group_day:
                 if value != group_old:
-                    self._schedule(pending, group_day, day, seller, buyer, group_old, value)
+                    changes.append((group_day, group_old, value))
                 group_day, group_old = effective, value
             flags |= bits
             if claim is not None:
                 claims = (claim,)
-            value = assessor.packed(flags, (), claims) if claims else plain(flags)
-            if self.on_change is not None:
-                self.on_change(effective, order, day, flags, claims)
+            value = packed(flags, (), claims) if claims else plain(flags)
+            if on_change is not None:
+                on_change(effective, order, day, flags, claims)
         if value != group_old:
-            self._schedule(pending, group_day, day, seller, buyer, group_old, value)
+            changes.append((group_day, group_old, value))
+        seller, buyer = order.seller_id, order.buyer_id
+        pending = self.pending
+        for when, old, new in changes:
+            if when == day:  # the order's own day has not closed yet
+                self.source.change(seller, day, buyer, old, new)
+            else:
+                found = pending.get(when)
+                if found is None:
+                    found = pending[when] = []
+                found.append((seller, day, buyer, old, new))
 
     @property
     def assessor(self) -> Assessor:
         return self.source.assessor
-
-    def _schedule(self, pending: dict[int, list[tuple[str, int, str, int, int]]], when: int, day: int, seller: str, buyer: str, old: int, new: int) -> None:
-        if when == day:  # the order's own day has not closed yet
-            self.source.change(seller, day, buyer, old, new)
-        else:
-            found = pending.get(when)
-            if found is None:
-                found = pending[when] = []
-            found.append((seller, day, buyer, old, new))
 
     # -- one complaint ----------------------------------------------------------------------------
 
@@ -548,6 +551,7 @@ class _Replay:
         return (case_id, fact.reason, fact.outcome, fact.resolved_within_72h, fact.response), hours
 
 
+_first = itemgetter(0)
 _PLATFORM = Actor.platform("platform-team")
 _SYSTEM = Actor.system()
 
