@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Concatenate, ParamSpec, cast
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, cast
 
 import attrs
 
@@ -36,6 +36,10 @@ from resolvekit.plugin_host import PluginHost
 from resolvekit.self_service import SelfServiceCommands
 from resolvekit.sla_service import SlaCommands, SlaTracker
 from resolvekit.storage import AppliedCommand, CaseQuery, Commit, Page, Storage
+
+if TYPE_CHECKING:
+    from resolvekit.reputation.facts import ClaimFact
+    from resolvekit.reputation.policy import ReputationPolicy
 
 __all__ = ["CommandResult", "DispatchReport", "ResolveKit"]
 
@@ -559,6 +563,37 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands, GuestAccessCom
         if actor.role is Role.CUSTOMER:
             return Page(tuple(self._as_seen_by(actor, c) for c in page.items), page.next_cursor)
         return page
+
+    # -- reputation -------------------------------------------------------------------------------
+
+    def claim_facts(
+        self,
+        actor: Actor,
+        *,
+        store_id: str | None = None,
+        as_of: datetime | None = None,
+        policy: ReputationPolicy | None = None,
+    ) -> list[ClaimFact]:
+        """The reputation claim facts of every complaint ``actor`` may see (a merchant: its store's;
+        the platform: all, or ``store_id``'s), judged at ``as_of`` (default: now) by
+        :func:`resolvekit.reputation.claim_from_events`. Feed them, with the host's order facts, to a
+        :class:`~resolvekit.reputation.ReputationAggregator`; call again as time passes so unanswered
+        claims turn late at their deadline.
+        """
+        from resolvekit.reputation.facts import claim_from_events
+
+        when = self.now() if as_of is None else utc(as_of, "as_of")
+        facts: list[ClaimFact] = []
+        cursor: str | None = None
+        while True:
+            page = self.list_cases(actor, store_id=store_id, kind="complaint", limit=500, after=cursor)
+            for case in page.items:
+                fact = claim_from_events(self.activity(actor, case.id), as_of=when, policy=policy)
+                if fact is not None:
+                    facts.append(fact)
+            if page.next_cursor is None:
+                return facts
+            cursor = page.next_cursor
 
     # -- outbox -----------------------------------------------------------------------------------
 

@@ -14,7 +14,8 @@ and how to fix it, and (where it fits) also derives from the matching built-in e
     │   ├── AttachmentRefused                 a file refused (subclasses: AttachmentTooLarge, AttachmentEmpty,
     │   │                                     AttachmentTypeNotAllowed, AttachmentTypeMismatch, AttachmentNameRefused)
     │   ├── UnknownTicketType                 no ticket type of that name is registered
-    │   └── OrderInFuture                     the order's creation time is after now (beyond the tolerance)
+    │   ├── OrderInFuture                     the order's creation time is after now (beyond the tolerance)
+    │   └── FactConflict                      a reputation fact disagrees with what is known about its order
     ├── NotFound (LookupError)
     │   ├── CaseNotFound                      unknown case, or one the actor may not see
     │   ├── OrderNotFound
@@ -73,6 +74,7 @@ __all__ = [
     "DatabaseCorrupt",
     "DatabaseLocked",
     "DatabaseUnavailable",
+    "FactConflict",
     "GuestAccessDenied",
     "IdempotencyKeyReused",
     "InquiryNotOffered",
@@ -427,6 +429,20 @@ class InquiryNotOffered(InvalidTransition):
     default_message = N_(
         "An inquiry ticket about order {order_id} is not offered now: the triage decided '{outcome}' "
         "(rule {rule}). Ask for help instead of opening an inquiry."
+    )
+
+
+# -- reputation ---------------------------------------------------------------------------------------
+
+
+class FactConflict(ValidationError):
+    """A reputation fact disagrees with what earlier facts fixed about its order (seller, buyer, order
+    date) or moves a case to another order. The fact is refused and nothing changes."""
+
+    code = "fact_conflict"
+    default_message = N_(
+        "Fact {fact_id} disagrees with order {order_id}: its {field} is {given}, but the order's is {known}. "
+        "Correct the fact, or report it under the right order id."
     )
 
 
