@@ -17,6 +17,11 @@ def _hypothesis_setup_hook() -> None:
     loading = sys.modules.get("resolvekit.testing.strategies")
     if loading is not None and not hasattr(loading, "register_types"):
         return  # resolvekit.testing.strategies is being imported: it registers at its end
-    from resolvekit.testing.strategies import register_types
+    try:
+        from resolvekit.testing.strategies import register_types
 
-    register_types()
+        register_types()
+    except Exception as exc:  # never break `import hypothesis` for everyone else: say why, go on
+        import warnings
+
+        warnings.warn(f"resolvekit could not register its types with hypothesis: {exc!r}", RuntimeWarning, stacklevel=2)
