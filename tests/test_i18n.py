@@ -1,6 +1,8 @@
 """Message catalogs: the template matches the source, every catalog is complete and compiled.
 
-The extraction, update and compilation are ``python3 dev.py catalogs``; these tests import the same
+resolvekit ships English, Arabic, Spanish and Brazilian Portuguese; a catalog missing a message, or
+a translation that loses or adds a ``{placeholder}`` (or changes its conversion), fails here. The
+extraction, update and compilation are ``python3 dev.py catalogs``; these tests import the same
 functions from ``dev.py`` so that they check exactly what that command would write.
 """
 
@@ -20,8 +22,11 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 
 import resolvekit
-from resolvekit import _i18n
+from resolvekit import _i18n, localization
+from resolvekit.domain.labels import ACTIVITY, KIND_LABELS, STATUS_LABELS
 from resolvekit.errors import CaseNotFound, ConcurrencyConflict, ResolveKitError
+
+SHIPPED = ("ar", "en", "es", "pt_BR")
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = "run `python3 dev.py catalogs` and commit the updated files under src/resolvekit/locale/"
@@ -37,10 +42,11 @@ def dev() -> ModuleType:
 
 
 @pytest.fixture
-def fresh_catalogs() -> Iterator[None]:
-    _i18n.catalog.cache_clear()
+def fresh_catalogs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    _i18n.cache_clear()
+    monkeypatch.setattr(localization, "_BUILTIN", None)
     yield
-    _i18n.catalog.cache_clear()
+    _i18n.cache_clear()
 
 
 def _read(path: Path, locale: str | None = None) -> Catalog:
@@ -77,8 +83,19 @@ def test_extraction_finds_the_marked_messages(dev: ModuleType) -> None:
     assert len(extracted) > 20
 
 
-def test_the_english_catalog_is_shipped(dev: ModuleType) -> None:
-    assert dev.LOCALE_DIR / "en" / "LC_MESSAGES" / "resolvekit.po" in dev.catalog_paths()
+def test_the_four_catalogs_are_shipped(dev: ModuleType) -> None:
+    assert tuple(sorted(dev.LOCALES)) == SHIPPED
+    for locale in SHIPPED:
+        assert dev.LOCALE_DIR / locale / "LC_MESSAGES" / "resolvekit.po" in dev.catalog_paths()
+    assert _i18n.shipped_locales() == SHIPPED
+
+
+def test_nothing_is_left_untranslated(dev: ModuleType) -> None:
+    missing = {locale: ids for locale, ids in dev.untranslated().items() if ids}
+    assert not missing, (
+        "untranslated messages (run `python3 dev.py catalogs` for the list, translate them in the .po files, "
+        f"then run it again): { {k: v[:3] for k, v in missing.items()} }"
+    )
 
 
 def test_every_shipped_catalog_translates_every_message_with_the_same_placeholders(dev: ModuleType) -> None:
@@ -108,8 +125,27 @@ def test_the_compiled_catalogs_are_what_the_po_files_compile_to(dev: ModuleType)
 
 def test_the_catalogs_ship_inside_the_package() -> None:
     package = Path(resolvekit.__file__).parent
-    assert (package / "locale" / "en" / "LC_MESSAGES" / "resolvekit.mo").is_file()
+    for locale in SHIPPED:
+        assert (package / "locale" / locale / "LC_MESSAGES" / "resolvekit.mo").is_file()
     assert _i18n.LOCALE_DIR == package / "locale"
+
+
+@pytest.mark.parametrize("locale", [loc for loc in SHIPPED if loc != "en"])
+def test_statuses_labels_and_activities_are_translated(locale: str) -> None:
+    shipped = _i18n.builtin_messages(locale)
+    for message in (*STATUS_LABELS.values(), *KIND_LABELS.values(), *ACTIVITY.values()):
+        assert shipped.get(message), f"{message!r} is not translated into {locale}"
+    assert localization.Localizer().gettext(STATUS_LABELS["closed"], locale) != STATUS_LABELS["closed"]
+
+
+@pytest.mark.parametrize("locale", SHIPPED)
+def test_every_error_renders_in_every_locale(locale: str) -> None:
+    for cls in _error_classes():
+        fields = {name for _, name, _, _ in string.Formatter().parse(cls.default_message) if name}
+        error = cls(**{name: f"<{name}>" for name in fields})
+        text = error.render(locale)
+        assert all(f"<{name}>" in text for name in fields if name not in {"status", "kind", "role", "action"}), (cls, text)
+        assert str(error) == error.render("en")  # str() stays English
 
 
 def test_errors_render_through_the_english_catalog(fresh_catalogs: None) -> None:

@@ -459,8 +459,8 @@ class Localizer:
                 appendix = "\n\n" + self.render(_ORIGINAL, {"language": {"$": "language", "id": translation.source_locale}}, locale) + "\n" + original
             elif translation.status != "unavailable":
                 appendix = "\n\n" + self.render(_UNTRANSLATED, None, locale)
-        subject = self.render(notification.subject, params, locale, zone)
-        body = self.render(notification.body, params, locale, zone)
+        subject = self.render(notification.subject, params, locale, zone).strip()
+        body = self.render(notification.body, params, locale, zone).strip()  # an empty last parameter leaves a space
         channel = notification.channel
         truncated = False
         if channel == "sms":
