@@ -1,8 +1,10 @@
 """resolvekit's pytest plugin: fixtures for testing code that embeds resolvekit.
 
 Installed with resolvekit (entry point ``pytest11``), so every test suite of a host gets the fixtures
-without importing anything. Loading the plugin imports nothing but pytest: resolvekit is imported by
-the fixtures, when a test first asks for one. All fixtures are prefixed ``resolvekit_``:
+without importing anything. The plugin module itself imports only pytest (Python also imports the
+``resolvekit`` package it lives in, as ``import resolvekit`` would); the application, its storage
+and everything else a fixture needs are imported by the fixtures, when a test first asks for one.
+All fixtures are prefixed ``resolvekit_``:
 
 ========================== ==================================================================
 fixture                    what it gives
