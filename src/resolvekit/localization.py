@@ -15,11 +15,12 @@ translation of a person's message (:class:`TranslationOutcome`) when there is on
 from __future__ import annotations
 
 import gettext
+import string
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import attrs
 
@@ -115,8 +116,7 @@ class TranslationOutcome:
         return self.status == "translated"
 
 
-@attrs.frozen
-class RenderedMessage:
+class RenderedMessage(NamedTuple):
     """A notification rendered for its recipient: language, time zone and channel.
 
     ``subject`` and ``body`` are the texts of an email; ``text`` is what the channel sends (the body
@@ -124,6 +124,9 @@ class RenderedMessage:
     channels); ``truncated`` tells whether ``text`` was shortened to fit. ``direction`` is ``"rtl"``
     for right-to-left languages such as Arabic. ``translation`` describes the machine translation of
     the person's message the notification carries (``None`` when there is none to translate).
+
+    An immutable named tuple rather than an attrs class: one is built for every notification
+    delivered, and a tuple is built several times faster.
     """
 
     channel: str
@@ -184,7 +187,7 @@ def fit_sms(text: str, segments: int) -> tuple[str, bool]:
 class _Speaker:
     """Everything one locale needs, built once per localizer: merged catalogs, formats, caches."""
 
-    __slots__ = ("chain", "direction", "formats", "layers", "locale", "lookup_cache", "messages", "opaque", "values")
+    __slots__ = ("chain", "compiled", "direction", "formats", "layers", "locale", "lookup_cache", "messages", "opaque", "plans", "values")
 
     def __init__(self, locale: str, chain: tuple[str, ...], layers: list[Any], formats: Formats) -> None:
         self.locale = locale
@@ -200,6 +203,29 @@ class _Speaker:
         self.messages = merged
         self.lookup_cache: dict[str, str] = {}
         self.values: dict[Any, str] = {}
+        self.compiled: dict[str, tuple[str, tuple[str, ...]] | None] = {}
+        self.plans: dict[tuple[str, str], tuple[str, tuple[str, ...]] | None] = {}
+
+    def plan(self, subject: str, body: str) -> tuple[str, tuple[str, ...]] | None:
+        """A subject and a body translated and joined into one template (one format call for both)."""
+        first, second = self.compile(subject), self.compile(body)
+        plan = None
+        if first is not None and second is not None and _SEPARATOR not in first[0] + second[0]:
+            plan = (first[0] + _SEPARATOR + second[0], tuple(dict.fromkeys(first[1] + second[1])))
+        self.plans[(subject, body)] = plan
+        return plan
+
+    def compile(self, message: str) -> tuple[str, tuple[str, ...]] | None:
+        """The translation of ``message`` and the parameter names it uses; ``None`` when its fields
+        are more than plain names (attribute or index access), which the general path handles."""
+        text = self.lookup(message)
+        try:
+            names = tuple(dict.fromkeys(f for _, f, _, _ in _FORMATTER.parse(text) if f is not None))
+        except ValueError:
+            names = ("",)
+        compiled = None if any(not n.isidentifier() for n in names) else (text, names)
+        self.compiled[message] = compiled
+        return compiled
 
     def lookup(self, message: str) -> str:
         if not self.opaque:
@@ -220,6 +246,10 @@ class _Speaker:
             text = message
         self.lookup_cache[message] = text
         return text
+
+
+_FORMATTER = string.Formatter()
+_SEPARATOR = "\x1f"  # joins a subject and a body into one template; never in a message
 
 
 class _View:
@@ -432,6 +462,53 @@ class Localizer:
                 params[key] = self.gettext(value if table is None else table.get(value, value), locale)
         return self.render(error.message, params, locale)
 
+    def _fill(self, speaker: _Speaker, message: str, params: Mapping[str, Any], zone: str) -> str:
+        """:meth:`render` on the hot path: the compiled translation, only the parameters it uses."""
+        try:
+            compiled = speaker.compiled[message]
+        except KeyError:
+            compiled = speaker.compile(message)
+        if compiled is not None:
+            text, names = compiled
+            if not names:
+                return text
+            values: dict[str, Any] = {}
+            try:
+                for name in names:
+                    value = params[name]
+                    values[name] = self._localize(speaker, value, zone) if value.__class__ is dict and "$" in value else value
+                return text.format_map(values)
+            except (KeyError, IndexError, ValueError, AttributeError, TypeError):
+                pass  # a host's broken translation: the general path falls back to English
+        return self.render(message, params, speaker.locale, zone)
+
+    def _pair(self, speaker: _Speaker, subject: str, body: str, params: Mapping[str, Any], zone: str) -> tuple[str, str]:
+        """The subject and body of a notification, on the hot path: one compiled template for both,
+        only the parameters it uses, labels looked up inline."""
+        try:
+            plan = speaker.plans[(subject, body)]
+        except KeyError:
+            plan = speaker.plan(subject, body)
+        if plan is not None:
+            text, names = plan
+            messages = None if speaker.opaque else speaker.messages
+            values: dict[str, Any] = {}
+            try:
+                for name in names:
+                    value = params[name]
+                    if value.__class__ is dict:
+                        if messages is not None and value.get("$") == "label":
+                            ident = value["id"]
+                            value = messages.get(ident, ident)
+                        else:
+                            value = self._localize(speaker, value, zone)
+                    values[name] = value
+                first, _, second = text.format_map(values).partition(_SEPARATOR)
+                return first, second
+            except (KeyError, IndexError, ValueError, AttributeError, TypeError):
+                pass  # a host's broken translation: the general path falls back to English
+        return self._fill(speaker, subject, params, zone), self._fill(speaker, body, params, zone)
+
     def render_notification(
         self,
         notification: Notification,
@@ -446,12 +523,16 @@ class Localizer:
         the translation followed by the original; when the translation failed, the original marked as
         untranslated.
         """
-        profile = profile if profile is not None else _DEFAULT_PROFILE
+        if profile is None:
+            profile = _DEFAULT_PROFILE
         locale, zone = profile.locale, profile.time_zone
+        speaker = self._speakers.get(locale)
+        if speaker is None:
+            speaker = self._speaker(locale)
         params: Mapping[str, Any] = notification.params
-        source = notification.translatable
         appendix = ""
-        if translation is not None and source is not None:
+        source = notification.translatable if translation is not None else None
+        if source is not None and translation is not None:
             field = str(source.get("param", "body"))
             original = str(params.get(field, ""))
             if translation.ok and translation.text:
@@ -459,8 +540,32 @@ class Localizer:
                 appendix = "\n\n" + self.render(_ORIGINAL, {"language": {"$": "language", "id": translation.source_locale}}, locale) + "\n" + original
             elif translation.status != "unavailable":
                 appendix = "\n\n" + self.render(_UNTRANSLATED, None, locale)
-        subject = self.render(notification.subject, params, locale, zone).strip()
-        body = self.render(notification.body, params, locale, zone).strip()  # an empty last parameter leaves a space
+        # The hot path of _pair, inlined: this runs for every notification delivered.
+        key = (notification.subject, notification.body)
+        try:
+            plan = speaker.plans[key]
+        except KeyError:
+            plan = speaker.plan(*key)
+        rendered = None
+        if plan is not None and not speaker.opaque:
+            messages, values = speaker.messages, {}
+            try:
+                for name in plan[1]:
+                    value = params[name]
+                    if value.__class__ is dict:
+                        if value.get("$") == "label":
+                            value = messages.get(value["id"], value["id"])
+                        else:
+                            value = self._localize(speaker, value, zone)
+                    values[name] = value
+                rendered = plan[0].format_map(values).partition(_SEPARATOR)
+            except (KeyError, IndexError, ValueError, AttributeError, TypeError):
+                rendered = None
+        if rendered is not None:
+            subject, body = rendered[0].strip(), rendered[2].strip()  # an empty last parameter leaves a space
+        else:
+            subject, body = self._pair(speaker, key[0], key[1], params, zone)
+            subject, body = subject.strip(), body.strip()
         channel = notification.channel
         truncated = False
         if channel == "sms":
@@ -473,25 +578,18 @@ class Localizer:
                 text, truncated = text[: limit - 1].rstrip() + "…", True
         else:
             text = body + appendix
-        return RenderedMessage(
-            channel=channel,
-            locale=locale,
-            time_zone=zone,
-            direction=self._speaker(locale).direction,
-            subject=subject,
-            body=body + appendix,
-            text=text,
-            truncated=truncated,
-            translation=translation,
-        )
+        # tuple.__new__ skips the named tuple's Python-level __new__ (a third of a microsecond saved per message)
+        return _new_tuple(RenderedMessage, (channel, locale, zone, speaker.direction, subject, body + appendix, text, truncated, translation))
 
     def render_pair(self, notification: Notification, locale: str = "en", time_zone: str = "UTC") -> tuple[str, str]:
         """Just the subject and body of ``notification`` in ``locale`` and ``time_zone``."""
         params = notification.params
-        return self.render(notification.subject, params, locale, time_zone), self.render(notification.body, params, locale, time_zone)
+        speaker = self._speakers.get(locale) or self._speaker(locale)
+        return self._pair(speaker, notification.subject, notification.body, params, time_zone)
 
 
 _CHAT_CHANNELS = frozenset({"chat", "app", "whatsapp", "push"})
+_new_tuple = tuple.__new__
 _DEFAULT_PROFILE = RecipientProfile()
 _language_names: dict[tuple[str, str], str] = {}
 
