@@ -59,6 +59,8 @@ def normalize_locale(locale: object) -> str | None:
     tag = locale.strip().split(".", 1)[0].split("@", 1)[0].replace("-", "_")
     if not tag or tag in ("C", "POSIX") or not _TAG.fullmatch(tag):
         return None
+    if tag == SOURCE_LOCALE:  # the common case, without importing babel
+        return tag
     from babel import Locale, UnknownLocaleError
 
     try:
