@@ -91,7 +91,7 @@ def lifecycle(locale: str) -> str:
     clock = ManualClock(T0)
     notifier = RecordingNotifier()
     policy = Policy(
-        notifications=NotificationPolicy(channels=("email", "sms")),
+        notifications=NotificationPolicy(channels=("email", "sms"), translation_timeout=timedelta(seconds=30)),
         sla=SlaPolicy(auto_close_after=timedelta(days=3), auto_close_warning=timedelta(days=1)),
     )
     rk = ResolveKit(

@@ -66,7 +66,7 @@ class Slow:
         return "too late"
 
 
-def _world(*plugins: object, channels: tuple[str, ...] = ("email",), timeout: timedelta = timedelta(seconds=2)) -> tuple[ResolveKit, RecordingNotifier, str]:
+def _world(*plugins: object, channels: tuple[str, ...] = ("email",), timeout: timedelta = timedelta(seconds=30)) -> tuple[ResolveKit, RecordingNotifier, str]:
     notifier = RecordingNotifier()
     policy = Policy(notifications=NotificationPolicy(channels=channels, translation_timeout=timeout))
     app = ResolveKit(storage="memory://", clock=ManualClock(T0), plugins=[notifier, Staff(), *plugins], policy=policy)
