@@ -205,13 +205,14 @@ class CommunicationCommands:
 
     # -- delivery -----------------------------------------------------------------------------------
 
-    def _deliver_one(self, notification: Notification, profiles: dict[Recipient, RecipientProfile]) -> str | None:
+    def _deliver_one(self, notification: Notification, profiles: dict[tuple[Recipient, str | None, str | None], RecipientProfile]) -> str | None:
         """Render ``notification`` for its recipient (translating a person's message when needed) and
         hand it to the delivery hook. Used by :meth:`ResolveKit.dispatch`."""
         recipient = notification.recipient
-        profile = profiles.get(recipient)
+        known = (recipient, recipient.locale, recipient.time_zone)  # a customer's cases may record other preferences
+        profile = profiles.get(known)
         if profile is None:
-            profile = profiles[recipient] = self.recipient_profile(recipient)
+            profile = profiles[known] = self.recipient_profile(recipient)
         if profile.channels is not None and notification.channel not in profile.channels:
             return f"skipped: {recipient.role.value} {recipient.id} does not use the {notification.channel} channel"
         translation = None
@@ -221,7 +222,7 @@ class CommunicationCommands:
         return self.plugins.deliver(notification, message)
 
     def _translation_for(
-        self, notification: Notification, profile: RecipientProfile, profiles: dict[Recipient, RecipientProfile]
+        self, notification: Notification, profile: RecipientProfile, profiles: dict[tuple[Recipient, str | None, str | None], RecipientProfile]
     ) -> TranslationOutcome | None:
         source_info: Mapping[str, Any] = notification.translatable or {}
         field = str(source_info.get("param", "body"))
@@ -234,9 +235,9 @@ class CommunicationCommands:
             if not isinstance(author, Mapping) or author.get("role") == Role.SYSTEM.value:
                 return None
             who = Recipient.from_dict(author)
-            author_profile = profiles.get(who)
+            author_profile = profiles.get((who, who.locale, who.time_zone))
             if author_profile is None:
-                author_profile = profiles[who] = self.recipient_profile(who)
+                author_profile = profiles[(who, who.locale, who.time_zone)] = self.recipient_profile(who)
             source = author_profile.locale
         target = profile.locale
         if same_language(source, target):
