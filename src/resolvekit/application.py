@@ -19,7 +19,7 @@ from resolvekit.attachments import AttachmentCommands
 from resolvekit.communication import CommunicationCommands
 from resolvekit.domain import commands
 from resolvekit.domain.actors import Actor, Role
-from resolvekit.domain.cases import Case, can_see, customer_may_see, fold
+from resolvekit.domain.cases import Case, can_see, customer_may_see, fold, replace_fields
 from resolvekit.domain.events import CaseEvent
 from resolvekit.domain.notifications import notifications_for
 from resolvekit.domain.offers import OfferKind, validate_kinds
@@ -201,7 +201,7 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands, GuestAccessCom
 
     def _as_seen_by(self, actor: Actor, case: Case) -> Case:
         if actor.role is Role.CUSTOMER:
-            return attrs.evolve(case, messages=case.public_messages(), customer_risk=None)
+            return replace_fields(case, {"messages": case.public_messages(), "customer_risk": None})
         return case
 
     def _run(

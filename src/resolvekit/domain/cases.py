@@ -7,6 +7,7 @@ must always equal ``fold(events)``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -34,6 +35,7 @@ __all__ = [
     "can_see",
     "customer_may_see",
     "fold",
+    "replace_fields",
 ]
 
 
@@ -352,6 +354,24 @@ _CHANGES: dict[EventKind, Callable[[Case, CaseEvent], dict[str, Any]]] = {
 }
 
 
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(a.name for a in attrs.fields(cls))
+
+
+def replace_fields(case: Case, changes: dict[str, Any]) -> Case:
+    """``attrs.evolve`` for the case classes, without its per-call introspection.
+
+    Case fields have no converters or validators (events are validated before they exist), so the
+    copy is made slot by slot; this runs once per event on every command.
+    """
+    cls = type(case)
+    new = object.__new__(cls)
+    for name in _field_names(cls):
+        object.__setattr__(new, name, changes[name] if name in changes else getattr(case, name))
+    return new
+
+
 def apply(case: Case | None, event: CaseEvent) -> Case:
     """Fold one event into the case it follows (``None`` before the opening event)."""
     expected = 1 if case is None else case.version + 1
@@ -375,7 +395,7 @@ def apply(case: Case | None, event: CaseEvent) -> Case:
     status = event.payload.get("status")
     if status is not None:
         changes["status"] = status
-    return attrs.evolve(case, **changes)
+    return replace_fields(case, changes)
 
 
 def fold(events: Iterable[CaseEvent], case: Case | None = None) -> Case | None:

@@ -48,6 +48,8 @@ class MemoryStorage:
         self._codes: dict[tuple[str, str], VerificationCode] = {}
         self._templates: dict[tuple[str, str, str], CannedResponse] = {}
         self._attempts: dict[str, list[datetime]] = {}
+        self._by_order: dict[str, set[str]] = {}  # order id -> case ids (cases never change order)
+        self._by_store: dict[str, set[str]] = {}  # store id -> case ids
 
     def load(self, case_id: str) -> Case | None:
         """The latest snapshot of the case."""
@@ -73,6 +75,9 @@ class MemoryStorage:
                 raise ConcurrencyConflict(case_id=case_id, expected=commit.expected_version, actual=actual)
             if log is None:
                 log = self._events[case_id] = []
+                self._by_store.setdefault(commit.case.store_id, set()).add(case_id)
+                if commit.case.order_id is not None:
+                    self._by_order.setdefault(commit.case.order_id, set()).add(case_id)
             log.extend(commit.events)
             self._cases[case_id] = commit.case
             for notification in commit.notifications:
@@ -112,11 +117,16 @@ class MemoryStorage:
         """Filter and page the cases (in Python: this backend has no database)."""
         after = decode_cursor(query.after) if query.after else None
         matches = []
+        cases = self._cases
         if query.case_id is not None:
-            one = self._cases.get(query.case_id)
+            one = cases.get(query.case_id)
             candidates: tuple[Case, ...] = () if one is None else (one,)
+        elif query.order_id is not None:  # the indexes keep this from walking every case
+            candidates = tuple(cases[i] for i in tuple(self._by_order.get(query.order_id, ())))
+        elif query.store_id is not None:
+            candidates = tuple(cases[i] for i in tuple(self._by_store.get(query.store_id, ())))
         else:
-            candidates = tuple(self._cases.values())
+            candidates = tuple(cases.values())
         for case in candidates:
             if (
                 (query.store_id is None or case.store_id == query.store_id)
