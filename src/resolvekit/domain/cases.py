@@ -7,7 +7,6 @@ must always equal ``fold(events)``.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -354,9 +353,9 @@ _CHANGES: dict[EventKind, Callable[[Case, CaseEvent], dict[str, Any]]] = {
 }
 
 
-@functools.cache
-def _field_names(cls: type) -> tuple[str, ...]:
-    return tuple(a.name for a in attrs.fields(cls))
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {
+    cls: tuple(a.name for a in attrs.fields(cls)) for cls in (Complaint, Ticket, HelpRequest)
+}
 
 
 def replace_fields(case: Case, changes: dict[str, Any]) -> Case:
@@ -367,7 +366,8 @@ def replace_fields(case: Case, changes: dict[str, Any]) -> Case:
     """
     cls = type(case)
     new = object.__new__(cls)
-    for name in _field_names(cls):
+    names = _FIELD_NAMES.get(cls) or tuple(a.name for a in attrs.fields(cls))
+    for name in names:
         object.__setattr__(new, name, changes[name] if name in changes else getattr(case, name))
     return new
 
