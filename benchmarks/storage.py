@@ -369,8 +369,8 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     args = parser.parse_args()
     quick = args.quick
-    cases_n, per_round, rounds = (30, 100, 3) if quick else (200, 1000, 5)
-    size_cases = 1_000 if quick else SIZE_TARGET_CASES
+    cases_n, per_round, rounds = (16, 40, 3) if quick else (200, 1000, 5)
+    size_cases = 400 if quick else SIZE_TARGET_CASES
     summary: dict[str, Any] = {"benchmark": "storage", "unit": "us/command", "quick": quick}
     folder = Path(tempfile.mkdtemp(prefix="resolvekit-bench-"))
     started = time.perf_counter()
@@ -424,7 +424,7 @@ def main() -> None:
 
                 scale_url = f"{url}{'&' if '?' in url else '?'}schema={schemas[1]}"
                 ResolveKit(storage=scale_url).storage.close()  # create the schema before the workers race to
-                seconds = 1.0 if quick else 6.0
+                seconds = 0.6 if quick else 6.0
                 one = throughput(scale_url, 1, 20, seconds)
                 eight = throughput(scale_url, 8, 20, seconds)
                 raw_one = throughput(scale_url, 1, 20, seconds, raw=True)
@@ -441,7 +441,7 @@ def main() -> None:
                 # The size does not depend on when commits reach the disk: load without waiting for it.
                 size_url = f"{url}{'&' if '?' in url else '?'}schema={schemas[2]}&options=-c%20synchronous_commit%3Doff"
                 pg_app = ResolveKit(storage=size_url, clock=Clock())
-                pg_cases = 250 if quick else SIZE_TARGET_CASES
+                pg_cases = 120 if quick else SIZE_TARGET_CASES
                 pg_per_case = bytes_per_case(lambda: postgres_size(url, schemas[2]), pg_app, pg_cases)
                 pg_app.storage.close()
                 summary["postgres_bytes_per_case"] = round(pg_per_case)
