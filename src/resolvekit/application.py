@@ -551,7 +551,7 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands, GuestAccessCom
             store_id=store_id,
             customer_id=customer_id,
             kind=kind,
-            statuses=None if statuses is None else frozenset(statuses),
+            statuses=None if statuses is None else frozenset((statuses,) if isinstance(statuses, str) else statuses),
             order_id=order_id,
             opened_from=None if opened_from is None else utc(opened_from, "opened_from"),
             opened_before=None if opened_before is None else utc(opened_before, "opened_before"),

@@ -125,7 +125,7 @@ def open_complaint(
         raise ValidationError(N_("{field} must be text, not {type}."), field="reason", type=type(reason).__name__)
     if order.customer_id != actor.id or customer.id != actor.id:
         raise OrderNotFound(order_id=order.id)
-    if reason not in policy.complaint_reasons:
+    if not isinstance(reason, str) or reason not in policy.complaint_reasons:
         raise ValidationError(
             N_("Unknown complaint reason {reason!r}; choose one of {allowed}."),
             reason=reason,

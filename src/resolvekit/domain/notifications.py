@@ -218,8 +218,9 @@ _RULES: dict[EventKind, list[tuple[Role, str, str]]] = {
         (_CUSTOMER, N_("The merchant answered complaint {case_id}"), N_("The merchant considers the complaint not valid: {body}")),
         (_PLATFORM, N_("Complaint {case_id} disputed by the merchant"), N_("The merchant considers the complaint not valid: {body}")),
     ],
-    EventKind.CASE_CLOSED: [
+    EventKind.CASE_CLOSED: [  # both sides learn of it, except the side that closed
         (_MERCHANT, N_("{kind_label} {case_id} was closed"), N_("The {kind_name} about order {order_number} was closed.")),
+        (_CUSTOMER, N_("{kind_label} {case_id} was closed"), N_("The {kind_name} about order {order_number} was closed.")),
     ],
     EventKind.TICKET_RATED: [
         (_MERCHANT, N_("Ticket {case_id} was rated"), N_("The customer rated the ticket {stars} of 5.")),
@@ -240,6 +241,7 @@ _RULES: dict[EventKind, list[tuple[Role, str, str]]] = {
         (_CUSTOMER, N_("{kind_label} {case_id} will close soon"), N_("Without a reply from you, the {kind_name} about order {order_number} closes automatically at {closes_at}.")),
     ],
 }
+_REVIEW = "under_platform_review"
 _REPLY_TO_CUSTOMER = (_CUSTOMER, N_("New reply on {case_id}"), N_("{author_label} replied: {body}"))
 _REPLY_TO_MERCHANT = (_MERCHANT, N_("New reply on {case_id}"), N_("{customer_name} replied: {body}"))
 _KIND_LABELS = labels.KIND_LABELS
@@ -451,6 +453,10 @@ def notifications_for(
         proactive = policy is not None and event.kind.value in policy.proactive_events
         platform_routed = getattr(case, "routing", "merchant") == "platform"
         for role, subject, body in rules:
+            if event.kind is EventKind.CASE_CLOSED and role is event.actor.role:
+                continue  # the side that closed the case knows
+            if event.kind is EventKind.COMPLAINT_OPENED and role is _PLATFORM and case.status != _REVIEW:
+                continue  # the policy skips platform review: nothing awaits the platform
             if platform_routed and role is _MERCHANT:  # a platform-routed ticket's staff side is the platform
                 role = _PLATFORM
             if proactive and role is _CUSTOMER and policy is not None:

@@ -172,13 +172,18 @@ def opening_details(customer: Customer, order: Order | None) -> dict[str, Any]:
 _MAX_NAME = 255
 
 
+def _whole(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValidationError(N_("{field} must be a whole number, got {value!r}."), field=attribute.name, value=value)
+
+
 @attrs.frozen
 class Attachment:
     """Metadata of a file attached to a message; the bytes stay with the host's file storage."""
 
     name: str = attrs.field(validator=_text)
     content_type: str = attrs.field(validator=_text)
-    size: int = attrs.field(validator=attrs.validators.instance_of(int))
+    size: int = attrs.field(validator=_whole)
     ref: str = attrs.field(validator=_text)
 
     def __attrs_post_init__(self) -> None:

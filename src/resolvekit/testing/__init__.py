@@ -10,11 +10,27 @@
   through the ``pytest11`` entry point without any import.
 """
 
-import sys
+import sys as _sys
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
-from resolvekit.testing.clock import ManualClock
+if _TYPE_CHECKING:
+    from resolvekit.testing.clock import ManualClock
 
 __all__ = ["ManualClock"]
 
-if "pytest" in sys.modules:  # under pytest: show the conformance suite's failed asserts in detail
-    sys.modules["pytest"].register_assert_rewrite("resolvekit.testing.conformance")
+
+def __getattr__(name: str) -> object:
+    # Loaded on first use, so that the pytest plugin (a submodule) costs nothing to load.
+    if name == "ManualClock":
+        from resolvekit.testing.clock import ManualClock
+
+        return ManualClock
+    raise AttributeError(f"module 'resolvekit.testing' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+if "pytest" in _sys.modules:  # under pytest: show the conformance suite's failed asserts in detail
+    _sys.modules["pytest"].register_assert_rewrite("resolvekit.testing.conformance")
