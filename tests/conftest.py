@@ -9,10 +9,16 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from resolvekit import Actor, Customer, Order, OrderItem, ResolveKit
 from resolvekit.plugins.recorder import RecordingNotifier
 from resolvekit.testing import ManualClock
+
+# Tests assert behaviour, never speed: no per-example deadline (a loaded CI machine must not turn a
+# slow example into a failure), and no health check that measures time.
+settings.register_profile("resolvekit", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("resolvekit")
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
