@@ -941,3 +941,27 @@ def test_the_application_lists_claim_facts_within_tenancy(
     assert app.claim_facts(platform, store_id="store-2") == []
     earlier = app.claim_facts(platform, as_of=app.now() - timedelta(hours=2))
     assert earlier[0].response is ResponseState.PENDING and facts[0].supersedes(earlier[0])
+
+
+def test_explanations_follow_facts_added_after_the_first_explanation() -> None:
+    s = Shop()
+    s.order("o1", stars=1)
+    aggregator = s.aggregator()
+    assert aggregator.explain("s1", M.ORDER_DEFECT_RATE, AS_OF).order_ids() == ("o1",)
+    aggregator.extend(s.order("o2", chargeback=True) + Shop("s2").order("o3", stars=2))
+    assert aggregator.explain("s1", M.ORDER_DEFECT_RATE, AS_OF).order_ids() == ("o1", "o2")
+    assert aggregator.explain("s2", M.ORDER_DEFECT_RATE, AS_OF).base == ("o3",)
+
+
+def test_fact_ids_are_per_order_and_a_resent_older_fact_is_still_a_duplicate() -> None:
+    kw: dict[str, Any] = {"seller_id": "s1", "buyer_id": "b1", "order_date": DAY}
+    aggregator = ReputationAggregator()
+    assert aggregator.add(OrderFact.placed("placed", order_id="o1", at=T0, **kw))
+    assert aggregator.add(OrderFact.placed("placed", order_id="o2", at=T0, **kw))  # same id, another order
+    old = OrderFact.feedback("fb-1", order_id="o1", at=T0, stars=1, **kw)
+    new = OrderFact.feedback("fb-2", order_id="o1", at=T0 + timedelta(hours=1), stars=4, **kw)
+    older = OrderFact.feedback("fb-0", order_id="o1", at=T0 - timedelta(hours=1), stars=2, **kw)
+    assert aggregator.extend([old, new, older]) == 3
+    assert [aggregator.add(f) for f in (old, new, older)] == [False, False, False]
+    assert len(aggregator) == 5
+    assert counts(aggregator.figure("s1", M.ORDER_DEFECT_RATE, AS_OF)) == (2, 0, 0)

@@ -3,9 +3,11 @@
 Each placed order contributes one packed integer of counter slots (see
 :mod:`resolvekit.reputation.metrics`) to the bucket of its seller and order date. A fact changes
 one order, so :meth:`ReputationAggregator.add` replaces that order's contribution in one bucket: a
-handful of dictionary operations whatever the size of the history. Windows are summed at query time
-over a fixed number of day buckets (the window's length), so a query costs
-``O(sellers x window days)`` and never depends on how many facts came before.
+handful of dictionary operations whatever the size of the history. Buckets are grouped by day
+(``day -> {seller: packed}``), so the buckets a live stream touches (those of recent order dates)
+stay few and close together however long the history. Windows are summed at query time over a
+fixed number of day buckets (the window's length), so a query costs ``O(sellers x window days)``
+and never depends on how many facts came before.
 """
 
 from __future__ import annotations
@@ -22,7 +24,11 @@ from resolvekit.reputation.windows import Window
 
 __all__ = ["ReputationAggregator"]
 
-_DAY_BITS = 22  # date.max.toordinal() < 2**22
+_STRIDE = 2_654_435_761
+"""Bucket keys are ``seller index * _STRIDE + day number``: unique (every day number is below the
+stride), consecutive for one seller's days (a window is a ``range`` of keys), and spread over a
+dict's slots: the stride's low bits look random, where a power of two (or a number close to one)
+would pile the buckets of one day, or of days a few apart, onto the same few slots."""
 _MDR_BIT = 1 << (m.LANE * m.MDR)
 
 
@@ -45,9 +51,9 @@ class ReputationAggregator(ReputationSource):
         self.assessor = Assessor.for_policy(self.policy)
         self._book = OrderBook()
         self._seller_index: dict[str, int] = {}
-        self._buckets: dict[int, int] = {}
+        self._days: dict[int, dict[int, int]] = {}
         self._buyers: dict[int, dict[str, int]] = {}
-        self._seller_orders: dict[str, list[_Order]] = {}
+        self._seller_orders: dict[str, list[_Order]] | None = None  # built by the first explanation
 
     def __len__(self) -> int:
         """The number of facts accepted (duplicates not included)."""
@@ -73,11 +79,13 @@ class ReputationAggregator(ReputationSource):
         index = self._seller_index.get(seller)
         if index is None:
             index = self._seller_index[seller] = len(self._seller_index)
-        assert order.day is not None
-        key = (index << _DAY_BITS) | order.day
-        buckets = self._buckets
-        buckets[key] = buckets.get(key, 0) + packed - old
-        if not old:
+        day = order.day
+        assert day is not None
+        bucket = self._days.get(day)
+        if bucket is None:
+            bucket = self._days[day] = {}
+        bucket[index] = bucket.get(index, 0) + packed - old
+        if not old and self._seller_orders is not None:
             listed = self._seller_orders.get(seller)
             if listed is None:
                 self._seller_orders[seller] = [order]
@@ -85,7 +93,7 @@ class ReputationAggregator(ReputationSource):
                 listed.append(order)
         was, now = old & _MDR_BIT, packed & _MDR_BIT
         if was != now:
-            buyers = self._buyers.setdefault(key, {})
+            buyers = self._buyers.setdefault(index * _STRIDE + day, {})
             if now:
                 buyers[order.buyer_id] = buyers.get(order.buyer_id, 0) + 1
             else:
@@ -113,35 +121,54 @@ class ReputationAggregator(ReputationSource):
 
     def _sums(self, as_of: date, lengths: Sequence[int], seller_id: str | None) -> dict[str, list[tuple[int, list[int], set[str]]]]:
         end = as_of.toordinal() + 1
-        buckets = self._buckets
-        buyers_of = self._buyers
-        if seller_id is None:
-            sellers = list(self._seller_index.items())
-        else:
-            index = self._seller_index.get(seller_id)
-            sellers = [] if index is None else [(seller_id, index)]
+        only = None if seller_id is None else self._seller_index.get(seller_id)
+        if seller_id is not None and only is None:
+            return {}
+        days = self._days
+        spans: list[tuple[int, int]] = []
+        high = end
+        for length in lengths:
+            low = max(end - length, 1)
+            spans.append((low, high))
+            high = min(high, low)
+        totals: dict[tuple[int, int], int] = {}
+        for k, (low, high) in enumerate(spans):
+            for bucket in filter(None, map(days.get, range(low, high))):
+                if only is None:
+                    for index, value in bucket.items():
+                        key = (index, k)
+                        totals[key] = totals.get(key, 0) + value
+                else:
+                    mine = bucket.get(only)
+                    if mine:
+                        totals[(only, k)] = totals.get((only, k), 0) + mine
+        affected: dict[tuple[int, int], set[str]] = {}
+        for spot, buyers in self._buyers.items():
+            if buyers:
+                index, day = divmod(spot, _STRIDE)
+                if only is not None and index != only:
+                    continue
+                for k, (low, high) in enumerate(spans):
+                    if low <= day < high:
+                        affected.setdefault((index, k), set()).update(buyers)
+                        break
+        names = list(self._seller_index)
         result: dict[str, list[tuple[int, list[int], set[str]]]] = {}
-        for seller, index in sellers:
-            base = index << _DAY_BITS
-            segments = []
-            high = end
-            for k, days in enumerate(lengths):
-                low = max(end - days, 1)
-                if low < high:
-                    keys = range(base + low, base + high)
-                    total = sum(filter(None, map(buckets.get, keys)))
-                    if total:
-                        affected: set[str] = set()
-                        if buyers_of:
-                            for found in filter(None, map(buyers_of.get, keys)):
-                                affected.update(found)
-                        segments.append((k, m.unpack(total), affected))
-                high = min(high, low)
-            if segments:
-                result[seller] = segments
+        for (index, k), total in sorted(totals.items()):
+            if total:
+                result.setdefault(names[index], []).append((k, m.unpack(total), affected.get((index, k), set())))
         return result
 
     def _orders_of(self, seller_id: str, window: Window) -> Iterator[OrderRecord]:
+        if self._seller_orders is None:
+            # Explanations need each seller's orders; the index is built when first asked for (one
+            # pass over the orders) and kept up to date from then on, so a service that never
+            # explains does not pay for it on every fact.
+            index: dict[str, list[_Order]] = {}
+            for order in self._book.orders.values():
+                if order.packed:
+                    index.setdefault(order.seller_id, []).append(order)
+            self._seller_orders = index
         first, end = window.first_day, window.end_day
         for order in self._seller_orders.get(seller_id, ()):
             if order.day is not None and first <= order.day < end:

@@ -9,8 +9,8 @@ Two sources feed it:
   :func:`claim_from_events`: a complaint was opened (with its reason), how and when it was resolved,
   whether the merchant answered within 24 h, whether it was escalated.
 
-Every fact has a ``fact_id``: a fact whose id was already accepted is a duplicate and is ignored, so a
-host may resend facts freely. When two different facts say the same thing about an order (two
+Every fact has a ``fact_id``: a fact whose id was already accepted for the same order is a duplicate
+and is ignored, so a host may resend facts freely (ids need only be unique per order). When two different facts say the same thing about an order (two
 ``shipped`` facts, say), the **latest** one wins: the one with the greatest ``(at, fact_id)`` for
 order facts and ``(version, evaluated_at, fact_id)`` for claim facts. The result therefore never
 depends on the order in which facts arrive.

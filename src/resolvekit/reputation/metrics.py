@@ -31,6 +31,7 @@ from typing import Any
 import attrs
 
 from resolvekit._i18n import N_
+from resolvekit.errors import ValidationError
 
 __all__ = ["METRICS", "Figure", "Metric", "MetricSpec", "MetricsReport", "Totals", "format_rate"]
 
@@ -56,7 +57,7 @@ MDR_RAW = 17
 MDR = 18
 SLOTS = 19
 
-LANE = 48
+LANE = 32
 """Bits per slot when the counters of one order or bucket are packed into one integer."""
 _MASK = (1 << LANE) - 1
 
@@ -86,6 +87,17 @@ class Metric(enum.StrEnum):
     DELAYED_HANDLING_RATE = "delayed_handling_rate"
     RESPONSE_WITHIN_24H_RATE = "response_within_24h_rate"
     MARKETPLACE_DEFECT_RATE = "marketplace_defect_rate"
+
+    @classmethod
+    def named(cls, value: Metric | str) -> Metric:
+        """The metric called ``value``; an unknown name raises
+        :class:`~resolvekit.errors.ValidationError` listing the known ones."""
+        try:
+            return cls(value)
+        except ValueError:
+            raise ValidationError(
+                N_("Unknown metric {metric!r}; use one of {allowed}."), metric=value, allowed=", ".join(m.value for m in cls)
+            ) from None
 
     @property
     def spec(self) -> MetricSpec:
@@ -261,7 +273,7 @@ class MetricsReport:
 
     def figure(self, seller_id: str, metric: Metric | str) -> Figure:
         """One figure; a seller without orders in the window gets an empty one."""
-        metric = Metric(metric)
+        metric = Metric.named(metric)
         totals = self.totals.get(seller_id)
         return Figure(metric, 0, 0, 0) if totals is None else totals.figure(metric)
 
@@ -333,7 +345,7 @@ class Totals:
 
     def figure(self, metric: Metric | str) -> Figure:
         """The :class:`Figure` of ``metric`` from these totals."""
-        spec = METRICS[Metric(metric)]
+        spec = METRICS[Metric.named(metric)]
         buyers = len(self.affected_buyers) if spec.metric is Metric.MARKETPLACE_DEFECT_RATE else None
         return Figure(spec.metric, self.counts[spec.base], self.counts[spec.raw], self.counts[spec.counted], buyers)
 

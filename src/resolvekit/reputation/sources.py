@@ -38,12 +38,7 @@ SellerTotals = dict[str, dict[int, Totals]]
 
 
 def _metric(value: Metric | str) -> Metric:
-    try:
-        return Metric(value)
-    except ValueError:
-        raise ValidationError(
-            N_("Unknown metric {metric!r}; use one of {allowed}."), metric=value, allowed=", ".join(m.value for m in Metric)
-        ) from None
+    return Metric.named(value)
 
 
 class ReputationSource(abc.ABC):
