@@ -7,6 +7,7 @@ must always equal ``fold(events)``.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -356,18 +357,31 @@ _CHANGES: dict[EventKind, Callable[[Case, CaseEvent], dict[str, Any]]] = {
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {
     cls: tuple(a.name for a in attrs.fields(cls)) for cls in (Complaint, Ticket, HelpRequest)
 }
+_FIELD_PLANS: dict[type, tuple[operator.attrgetter[Any], dict[str, int]]] = {
+    cls: (operator.attrgetter(*names), {name: index for index, name in enumerate(names)})
+    for cls, names in _FIELD_NAMES.items()
+}
 
 
 def replace_fields(case: Case, changes: dict[str, Any]) -> Case:
     """``attrs.evolve`` for the case classes, without its per-call introspection.
 
     Case fields have no converters or validators (events are validated before they exist), so the
-    copy is made slot by slot; this runs once per event on every command.
+    built-in case classes are rebuilt positionally from all their values at once; other classes are
+    copied slot by slot. This runs once per event on every command.
     """
     cls = type(case)
+    plan = _FIELD_PLANS.get(cls)
+    if plan is not None:
+        values = list(plan[0](case))
+        positions = plan[1]
+        for name, value in changes.items():
+            index = positions.get(name)
+            if index is not None:  # like the slot-by-slot copy, names that are not fields are ignored
+                values[index] = value
+        return cls(*values)
     new = object.__new__(cls)
-    names = _FIELD_NAMES.get(cls) or tuple(a.name for a in attrs.fields(cls))
-    for name in names:
+    for name in tuple(a.name for a in attrs.fields(cls)):
         object.__setattr__(new, name, changes[name] if name in changes else getattr(case, name))
     return new
 

@@ -295,6 +295,10 @@ _PLATFORM_TICKET: list[Rule] = [
 ]
 
 
+_SELF_SERVICE_KINDS = frozenset({EventKind.HELP_REQUESTED, EventKind.TICKET_OPENED})
+"""The only event kinds :func:`_self_service` may answer for."""
+
+
 def _self_service(case: Case, event: CaseEvent) -> tuple[list[Rule], dict[str, Any]] | None:
     """Rules and parameters of self-service events that differ from the plain tables, or ``None``."""
     p = event.payload
@@ -407,6 +411,9 @@ def notifications_for(
     """
     channels = policy.channels if policy is not None else (channel,)
     completed_at: datetime | None = getattr(case, "order_completed_at", None)
+    platform_routed = getattr(case, "routing", "merchant") == "platform"
+    kind_label, kind_name = _KIND_LABELS[case.kind], labels.KIND_NAMES[case.kind]
+    recipients: dict[Role, Recipient] = {}  # built once per role: the case does not change in the loop
     result: list[Notification] = []
     for event in events:
         translatable: dict[str, Any] | None = None
@@ -424,18 +431,19 @@ def notifications_for(
                 "message_id": event.payload.get("message_id"),
                 "language": event.payload.get("language")
                 or (getattr(case, "customer_locale", None) if author is _CUSTOMER else None),
-                "author": Recipient(author, _recipient_id(case, author) if author is not Role.SYSTEM else "system").to_dict(),
+                "author": {"role": str(author), "id": _recipient_id(case, author) if author is not Role.SYSTEM else "system"},
             }
-        special = _self_service(case, event)
+        special = _self_service(case, event) if event.kind in _SELF_SERVICE_KINDS else None
         if special is not None:
             rules = special[0]
-        params: dict[str, Any] = {
+        author_label = _AUTHOR_LABELS.get(event.actor.role, "")
+        params: dict[str, Any] = {  # the labels localized here, as _localized would
             "case_id": case.id,
             "order_number": case.order_number or "",
             "customer_name": case.customer_name,
-            "kind_label": _KIND_LABELS[case.kind],
-            "kind_name": labels.KIND_NAMES[case.kind],
-            "author_label": _AUTHOR_LABELS.get(event.actor.role, ""),
+            "kind_label": labels.label(kind_label) if kind_label else kind_label,
+            "kind_name": labels.label(kind_name) if kind_name else kind_name,
+            "author_label": labels.label(author_label) if author_label else author_label,
             "status": labels.status(case.status),
         }
         for key in ("body", "text", "description"):
@@ -443,15 +451,20 @@ def notifications_for(
                 params[key] = event.payload[key]
         if "stars" in event.payload:
             params["stars"] = labels.number(event.payload["stars"])
+        extended = False  # only parameters added below still need localizing
         if event.kind in SLA_EVENTS:
             params.update(sla_params(event.payload))
+            extended = True
         if "offer_id" in event.payload:
             params.update(_offer_params(event.payload))
+            extended = True
         if special is not None:
             params.update(special[1])
-        _localized(params)
-        proactive = policy is not None and event.kind.value in policy.proactive_events
-        platform_routed = getattr(case, "routing", "merchant") == "platform"
+            extended = True
+        if extended:
+            _localized(params)
+        kind_value = str(event.kind)  # a StrEnum's str() is its value (cheaper than .value)
+        proactive = policy is not None and kind_value in policy.proactive_events
         for role, subject, body in rules:
             if event.kind is EventKind.CASE_CLOSED and role is event.actor.role:
                 continue  # the side that closed the case knows
@@ -462,14 +475,15 @@ def notifications_for(
             if proactive and role is _CUSTOMER and policy is not None:
                 if not proactive_allowed(completed_at, event.at, policy.proactive_window):
                     continue
-            recipient = _recipient(case, role)
+            recipient = recipients.get(role) or recipients.setdefault(role, _recipient(case, role))
+            role_value = str(role)
             for name in channels:
                 result.append(
                     Notification(
-                        key=f"{case.id}:{event.version}:{role.value}:{recipient.id}:{name}",
+                        key=f"{case.id}:{event.version}:{role_value}:{recipient.id}:{name}",
                         case_id=case.id,
                         event_version=event.version,
-                        event_kind=event.kind.value,
+                        event_kind=kind_value,
                         recipient=recipient,
                         channel=name,
                         subject=subject,

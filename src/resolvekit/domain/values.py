@@ -21,6 +21,8 @@ __all__ = ["Attachment", "Customer", "Order", "OrderItem", "Store", "opening_det
 
 def utc(value: datetime, field: str = "time") -> datetime:
     """Return ``value`` in UTC, refusing naive datetimes (their zone would be a guess)."""
+    if value.__class__ is datetime and value.tzinfo is UTC:
+        return value  # already aware UTC (the clock's usual reading)
     if not isinstance(value, datetime):
         raise ValidationError(N_("{field} must be a datetime, not {type}."), field=field, type=type(value).__name__)
     if value.tzinfo is None or value.utcoffset() is None:

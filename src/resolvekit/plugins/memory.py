@@ -118,26 +118,17 @@ class MemoryStorage:
         after = decode_cursor(query.after) if query.after else None
         matches = []
         cases = self._cases
-        if query.case_id is not None:
+        if query.case_id is not None:  # one case at most (the tenancy lookup of every command): no sort
             one = cases.get(query.case_id)
-            candidates: tuple[Case, ...] = () if one is None else (one,)
-        elif query.order_id is not None:  # the indexes keep this from walking every case
+            return Page((one,) if one is not None and _matches(one, query, after) else (), None)
+        if query.order_id is not None:  # the indexes keep this from walking every case
             candidates = tuple(cases[i] for i in tuple(self._by_order.get(query.order_id, ())))
         elif query.store_id is not None:
             candidates = tuple(cases[i] for i in tuple(self._by_store.get(query.store_id, ())))
         else:
             candidates = tuple(cases.values())
         for case in candidates:
-            if (
-                (query.store_id is None or case.store_id == query.store_id)
-                and (query.customer_id is None or case.customer_id == query.customer_id)
-                and (query.kind is None or case.kind == query.kind)
-                and (query.statuses is None or case.status in query.statuses)
-                and (query.order_id is None or case.order_id == query.order_id)
-                and (query.opened_from is None or case.opened_at >= query.opened_from)
-                and (query.opened_before is None or case.opened_at < query.opened_before)
-                and (after is None or (case.opened_at, case.id) < after)
-            ):
+            if _matches(case, query, after):
                 matches.append(case)
         matches.sort(key=lambda c: (c.opened_at, c.id), reverse=True)
         page = matches[: query.limit]
@@ -233,6 +224,20 @@ class MemoryStorage:
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+def _matches(case: Case, query: CaseQuery, after: tuple[datetime, str] | None) -> bool:
+    """Whether ``case`` passes every filter of ``query`` and comes after the cursor ``after``."""
+    return (
+        (query.store_id is None or case.store_id == query.store_id)
+        and (query.customer_id is None or case.customer_id == query.customer_id)
+        and (query.kind is None or case.kind == query.kind)
+        and (query.statuses is None or case.status in query.statuses)
+        and (query.order_id is None or case.order_id == query.order_id)
+        and (query.opened_from is None or case.opened_at >= query.opened_from)
+        and (query.opened_before is None or case.opened_at < query.opened_before)
+        and (after is None or (case.opened_at, case.id) < after)
+    )
 
 
 @hookimpl
