@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from resolvekit._command_host import CommandHost
 from resolvekit._i18n import N_
 from resolvekit.domain.actors import Actor, Role
 from resolvekit.domain.free_text import screen_text
@@ -42,11 +43,6 @@ from resolvekit.errors import (
     PermissionDenied,
     ValidationError,
 )
-
-if TYPE_CHECKING:
-    from resolvekit.domain.cases import Case
-    from resolvekit.domain.policy import Policy
-    from resolvekit.plugin_host import PluginHost
 
 __all__ = ["AttachmentCommands", "detect_content_type"]
 
@@ -146,14 +142,8 @@ def _allowed(policy: SecurityPolicy) -> str:
     return ", ".join(ATTACHMENT_TYPES[t][0].lstrip(".").upper() for t in sorted(policy.attachment_types))
 
 
-class AttachmentCommands:
+class AttachmentCommands(CommandHost):
     """File uploads on :class:`~resolvekit.ResolveKit` (see the module docstring)."""
-
-    if TYPE_CHECKING:
-        plugins: PluginHost
-        policy: Policy
-
-        def _visible(self, actor: Actor, case_id: str) -> Case: ...
 
     def upload_attachment(self, actor: Actor, case_id: str | None, name: str, data: bytes) -> Attachment:
         """Check an uploaded file and hand its bytes to the host; returns the metadata to attach.

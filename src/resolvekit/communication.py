@@ -20,12 +20,13 @@ machine translation at delivery, and the localized activity timeline.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
+from resolvekit._command_host import CommandHost
 from resolvekit._i18n import N_, locale_chain
 from resolvekit.domain.actors import Actor, Role
 from resolvekit.domain.cases import Case, Complaint
@@ -35,12 +36,10 @@ from resolvekit.domain.notifications import Notification, Recipient
 from resolvekit.domain.templates import CannedResponse, check_template
 from resolvekit.errors import ConfigurationError, NotFound, PermissionDenied, ResolveKitError, ValidationError
 from resolvekit.localization import Localizer, RecipientProfile, RenderedMessage, TranslationOutcome, same_language
-from resolvekit.storage import Storage, TemplateStore
+from resolvekit.storage import TemplateStore
 
 if TYPE_CHECKING:
     from resolvekit.application import CommandResult
-    from resolvekit.domain.policy import Policy
-    from resolvekit.plugin_host import PluginHost
     from resolvekit.sla_service import SlaTracker
 
 __all__ = ["CommunicationCommands", "TemplateNotFound", "TimelineEntry", "record_translation"]
@@ -96,32 +95,12 @@ class _Slots:
         self.semaphore = threading.BoundedSemaphore(size)
 
 
-class CommunicationCommands:
+class CommunicationCommands(CommandHost):
     """Templates, profiles, translation at delivery and localized views (see the module docstring)."""
 
     if TYPE_CHECKING:
-        storage: Storage
-        policy: Policy
-        plugins: PluginHost
         localizer: Localizer
         _sla: SlaTracker
-
-        def now(self) -> datetime: ...
-
-        def _visible(self, actor: Actor, case_id: str) -> Case: ...
-
-        def _run(
-            self,
-            actor: Actor,
-            case_id: str | None,
-            decide: Callable[[Case | None, datetime], list[CaseEvent]],
-            key: str | None,
-            fingerprint: Callable[[], str],
-        ) -> CommandResult: ...
-
-        def _command(
-            self, name: str, actor: Actor, case_id: str, key: str | None, decide: Callable[..., list[CaseEvent]], *args: Any, **kwargs: Any
-        ) -> CommandResult: ...
 
         def activity(self, actor: Actor, case_id: str) -> list[CaseEvent]: ...
 

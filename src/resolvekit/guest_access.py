@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from resolvekit._command_host import CommandHost
 from resolvekit._i18n import N_
 from resolvekit.domain.actors import Actor, Role
 from resolvekit.domain.events import EventKind
@@ -57,9 +58,6 @@ from resolvekit.storage import VerificationCode, VerificationStore
 
 if TYPE_CHECKING:
     from resolvekit.domain.cases import Case
-    from resolvekit.domain.policy import Policy
-    from resolvekit.plugin_host import PluginHost
-    from resolvekit.storage import Storage
 
 __all__ = ["GuestAccessCommands", "GuestGrant", "Keyring", "new_tracking_code"]
 
@@ -157,18 +155,11 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-class GuestAccessCommands:
+class GuestAccessCommands(CommandHost):
     """Guest access and verification codes on :class:`~resolvekit.ResolveKit` (see the module docstring)."""
 
     if TYPE_CHECKING:
-        storage: Storage
-        plugins: PluginHost
-        policy: Policy
         _keyring: Keyring | None
-
-        def now(self) -> datetime: ...
-
-        def _visible(self, actor: Actor, case_id: str) -> Case: ...
 
     # -- set-up -----------------------------------------------------------------------------------
 

@@ -20,11 +20,12 @@ the same key, so a payment gateway that honours the key never pays twice.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from resolvekit._command_host import CommandHost
 from resolvekit._i18n import N_
 from resolvekit.domain import offer_commands
 from resolvekit.domain.actors import Actor
@@ -41,9 +42,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from resolvekit.application import CommandResult
-    from resolvekit.domain.policy import Policy
-    from resolvekit.plugin_host import PluginHost
-    from resolvekit.storage import Storage
 
 __all__ = ["ExecutionReport", "OfferCommands"]
 
@@ -78,27 +76,16 @@ class _Lazy:
         return iter(self._items)
 
 
-class OfferCommands:
+class OfferCommands(CommandHost):
     """Resolution offers on :class:`~resolvekit.ResolveKit` (see the module docstring)."""
 
     if TYPE_CHECKING:
-        storage: Storage
-        plugins: PluginHost
-        policy: Policy
         offer_kinds: Mapping[str, OfferKind]
         _retry_backoff: timedelta
-
-        def now(self) -> datetime: ...
-
-        def _visible(self, actor: Actor, case_id: str) -> Case: ...
 
         def _confirm_with_code(
             self, actor: Actor, case_id: str, code: object, key: str | None, dry_run: Callable[[Case], object]
         ) -> None: ...
-
-        def _command(
-            self, name: str, actor: Actor, case_id: str, key: str | None, decide: Callable[..., list[CaseEvent]], *args: Any, **kwargs: Any
-        ) -> CommandResult: ...
 
     # -- helpers ----------------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from resolvekit._command_host import CommandHost
 from resolvekit._i18n import N_
 from resolvekit.domain.actors import Actor
 from resolvekit.domain.cases import Case, Ticket
@@ -48,9 +49,6 @@ from resolvekit.storage import CaseQuery
 
 if TYPE_CHECKING:
     from resolvekit.application import CommandResult
-    from resolvekit.domain.policy import Policy
-    from resolvekit.plugin_host import PluginHost
-    from resolvekit.storage import Storage
 
 __all__ = ["HelpResult", "SelfServiceCommands"]
 
@@ -85,29 +83,13 @@ class HelpResult:
         return self.case if isinstance(self.case, Ticket) else None
 
 
-class SelfServiceCommands:
+class SelfServiceCommands(CommandHost):
     """Self-service intake on :class:`~resolvekit.ResolveKit` (see the module docstring)."""
 
     if TYPE_CHECKING:
-        storage: Storage
-        plugins: PluginHost
-        policy: Policy
         ticket_types: TicketTypes
         triage_rules: tuple[TriageRule, ...]
         _id_factory: Callable[[str], str]
-
-        def now(self) -> datetime: ...
-
-        def _as_seen_by(self, actor: Actor, case: Case) -> Case: ...
-
-        def _run(
-            self,
-            actor: Actor,
-            case_id: str | None,
-            decide: Callable[[Case | None, datetime], list[CaseEvent]],
-            key: str | None,
-            fingerprint: Callable[[], str],
-        ) -> CommandResult: ...
 
     # -- triage -----------------------------------------------------------------------------------
 

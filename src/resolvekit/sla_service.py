@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 
+from resolvekit._command_host import CommandHost
 from resolvekit.domain import escalation
 from resolvekit.domain.actors import Actor
 from resolvekit.domain.calendars import DeadlineExplanation
@@ -147,30 +148,11 @@ def _due_cases(storage: Storage, until: datetime, limit: int, batch: int = 200) 
     return next_page
 
 
-class SlaCommands:
+class SlaCommands(CommandHost):
     """Deadlines, escalation and sweeps on :class:`~resolvekit.ResolveKit` (see the module docstring)."""
 
     if TYPE_CHECKING:
-        storage: Storage
-        policy: Policy
         _sla: SlaTracker
-
-        def now(self) -> datetime: ...
-
-        def _visible(self, actor: Actor, case_id: str) -> Case: ...
-
-        def _run(
-            self,
-            actor: Actor,
-            case_id: str | None,
-            decide: Callable[[Case | None, datetime], list[CaseEvent]],
-            key: str | None,
-            fingerprint: Callable[[], str],
-        ) -> CommandResult: ...
-
-        def _command(
-            self, name: str, actor: Actor, case_id: str, key: str | None, decide: Callable[..., list[CaseEvent]], *args: Any, **kwargs: Any
-        ) -> CommandResult: ...
 
     # -- commands ---------------------------------------------------------------------------------
 
