@@ -293,17 +293,22 @@ def _key_structurer(tp: Any, key_type: Any) -> Converter | None:
     raise _unsupported(tp)
 
 
+def _union_classes(tp: Any, args: tuple[Any, ...]) -> list[type]:
+    """The attrs classes of a union of attrs classes and JSON-native types (anything else is refused)."""
+    classes = [a for a in args if isinstance(a, type) and attrs.has(a)]
+    natives = [a for a in args if a in _JSON_NATIVE]
+    if len(classes) + len(natives) != len(args):
+        raise _unsupported(tp)
+    return classes
+
+
 def _union_unstructurer(tp: Any, args: tuple[Any, ...]) -> Converter | None:
     if _is_optional(args):
         inner = _unstructurer(next(a for a in args if a is not type(None)))
         if inner is None:
             return None
         return lambda v: None if v is None else inner(v)
-    classes = [a for a in args if isinstance(a, type) and attrs.has(a)]
-    natives = [a for a in args if a in _JSON_NATIVE]
-    if len(classes) + len(natives) != len(args):
-        raise _unsupported(tp)
-    if not classes:
+    if not _union_classes(tp, args):
         return None
 
     def unstructure_member(value: Any) -> Any:
@@ -320,10 +325,7 @@ def _union_structurer(tp: Any, args: tuple[Any, ...]) -> Converter | None:
         if inner is None:
             return None
         return lambda v: None if v is None else inner(v)
-    classes = [a for a in args if isinstance(a, type) and attrs.has(a)]
-    natives = [a for a in args if a in _JSON_NATIVE]
-    if len(classes) + len(natives) != len(args):
-        raise _unsupported(tp)
+    classes = _union_classes(tp, args)
     if not classes:
         return None
 
