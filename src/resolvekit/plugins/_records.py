@@ -2,7 +2,8 @@
 
 Pure helpers, no driver imports: times as microseconds since the epoch, JSON text for actors,
 payloads, notifications and snapshots (through :mod:`resolvekit.codec`), the checks every commit
-passes before it is written, and a small cache of decoded snapshots.
+passes before it is written, the WHERE clause of a case listing, and a small cache of decoded
+snapshots.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from resolvekit.domain.cases import Case, fold
 from resolvekit.domain.events import CaseEvent, EventKind
 from resolvekit.domain.notifications import Notification
 from resolvekit.errors import ConfigurationError, ValidationError
-from resolvekit.storage import Commit
+from resolvekit.storage import CaseQuery, Commit, decode_cursor
 
 __all__ = [
     "EPOCH",
@@ -168,3 +169,43 @@ def query_options(query: str, allowed: Mapping[str, Callable[[str], Any]], url: 
                 N_("The storage URL {url!r} has a bad value {value!r} for {option!r}."), url=url, value=raw, option=name
             ) from None
     return options
+
+
+def case_filters(
+    query: CaseQuery,
+    mark: str,
+    time: Callable[[datetime], Any],
+    statuses: Callable[[list[str]], tuple[str, list[Any]]],
+) -> tuple[list[str], list[Any]]:
+    """The WHERE conditions and parameters of a case listing, in a driver's parameter style.
+
+    ``mark`` is the driver's placeholder (``?`` or ``%s``), ``time`` turns a datetime into the stored
+    value, and ``statuses`` gives the condition and parameters matching any of the sorted statuses.
+    """
+    where: list[str] = []
+    params: list[Any] = []
+    for column, value in (
+        ("id", query.case_id),
+        ("store_id", query.store_id),
+        ("customer_id", query.customer_id),
+        ("kind", query.kind),
+        ("order_id", query.order_id),
+    ):
+        if value is not None:
+            where.append(f"{column} = {mark}")
+            params.append(value)
+    if query.statuses is not None:
+        condition, values = statuses(sorted(query.statuses))
+        where.append(condition)
+        params.extend(values)
+    if query.opened_from is not None:
+        where.append(f"opened_at >= {mark}")
+        params.append(time(query.opened_from))
+    if query.opened_before is not None:
+        where.append(f"opened_at < {mark}")
+        params.append(time(query.opened_before))
+    if query.after:
+        at, after_id = decode_cursor(query.after)
+        where.append(f"(opened_at, id) < ({mark}, {mark})")
+        params.extend((time(at), after_id))
+    return where, params

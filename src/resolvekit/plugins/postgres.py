@@ -47,6 +47,7 @@ from resolvekit.errors import (
 )
 from resolvekit.hookspecs import hookimpl
 from resolvekit.plugins._records import (
+    case_filters,
     SnapshotCache,
     check_commit,
     dumps,
@@ -62,7 +63,6 @@ from resolvekit.storage import (
     OutboxEntry,
     Page,
     VerificationCode,
-    decode_cursor,
     encode_cursor,
 )
 
@@ -493,31 +493,7 @@ class PostgresStorage:
 
     def query(self, query: CaseQuery) -> Page:
         """Filter and page the cases in SQL (newest first, keyset paging on ``(opened_at, id)``)."""
-        where: list[str] = []
-        params: list[Any] = []
-        for column, value in (
-            ("id", query.case_id),
-            ("store_id", query.store_id),
-            ("customer_id", query.customer_id),
-            ("kind", query.kind),
-            ("order_id", query.order_id),
-        ):
-            if value is not None:
-                where.append(f"{column} = %s")
-                params.append(value)
-        if query.statuses is not None:
-            where.append("status = ANY(%s::text[])")
-            params.append(sorted(query.statuses))
-        if query.opened_from is not None:
-            where.append("opened_at >= %s")
-            params.append(query.opened_from)
-        if query.opened_before is not None:
-            where.append("opened_at < %s")
-            params.append(query.opened_before)
-        if query.after:
-            at, after_id = decode_cursor(query.after)
-            where.append("(opened_at, id) < (%s, %s)")
-            params.extend((at, after_id))
+        where, params = case_filters(query, "%s", lambda at: at, lambda statuses: ("status = ANY(%s::text[])", [statuses]))
         sql = f"SELECT id, snapshot FROM {self._s}.cases"
         if where:
             sql += " WHERE " + " AND ".join(where)

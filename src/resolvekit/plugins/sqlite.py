@@ -44,6 +44,7 @@ from resolvekit.errors import (
 )
 from resolvekit.hookspecs import hookimpl
 from resolvekit.plugins._records import (
+    case_filters,
     SnapshotCache,
     check_commit,
     dumps,
@@ -62,7 +63,6 @@ from resolvekit.storage import (
     OutboxEntry,
     Page,
     VerificationCode,
-    decode_cursor,
     encode_cursor,
 )
 
@@ -486,32 +486,9 @@ class SQLiteStorage:
 
     def query(self, query: CaseQuery) -> Page:
         """Filter and page the cases in SQL (newest first, keyset paging on ``(opened_at, id)``)."""
-        where: list[str] = []
-        params: list[Any] = []
-        for column, value in (
-            ("id", query.case_id),
-            ("store_id", query.store_id),
-            ("customer_id", query.customer_id),
-            ("kind", query.kind),
-            ("order_id", query.order_id),
-        ):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if query.statuses is not None:
-            statuses = sorted(query.statuses)
-            where.append(f"status IN ({', '.join('?' * len(statuses))})")
-            params.extend(statuses)
-        if query.opened_from is not None:
-            where.append("opened_at >= ?")
-            params.append(to_micros(query.opened_from))
-        if query.opened_before is not None:
-            where.append("opened_at < ?")
-            params.append(to_micros(query.opened_before))
-        if query.after:
-            at, after_id = decode_cursor(query.after)
-            where.append("(opened_at, id) < (?, ?)")
-            params.extend((to_micros(at), after_id))
+        where, params = case_filters(
+            query, "?", to_micros, lambda statuses: (f"status IN ({', '.join('?' * len(statuses))})", list(statuses))
+        )
         sql = "SELECT id, snapshot FROM cases"
         if where:
             sql += " WHERE " + " AND ".join(where)
