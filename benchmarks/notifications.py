@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from resolvekit import Actor, Customer, Money, Order, OrderItem, ResolveKit, hookimpl
+from resolvekit import Actor, Customer, Order, OrderItem, ResolveKit, hookimpl
 from resolvekit.domain.notifications import Notification
 from resolvekit.domain.offers import ExecutionRequest
 from resolvekit.localization import Localizer, RecipientProfile, builtin_localizer

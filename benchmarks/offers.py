@@ -36,7 +36,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from resolvekit import Actor, Customer, ExecutionRequest, Money, Order, OrderItem, Policy, ResolveKit, hookimpl
+from resolvekit import Actor, Customer, ExecutionRequest, Money, Order, OrderItem, ResolveKit, hookimpl
 from resolvekit.codec import dumps as snapshot_dumps
 from resolvekit.plugins.sqlite import MIGRATIONS
 from resolvekit.testing import ManualClock

@@ -165,6 +165,72 @@ def test_sweep_and_dispatch_run_on_a_database(capsys: pytest.CaptureFixture[str]
     assert code == 1 and "No storage plugin handles 'nosql://x'" in _one_line_error(err)
 
 
+def _outbox_with_history(path: Path) -> tuple[list[str], list[str], list[str]]:
+    """Three tickets' outbox entries: delivered 40 days ago, delivered yesterday, never delivered."""
+    from datetime import UTC, datetime, timedelta
+
+    from resolvekit.plugins.sqlite import SQLiteStorage
+    from resolvekit.testing.conformance import _ticket_commit
+
+    now = datetime.now(UTC)
+    storage = SQLiteStorage(path)
+    groups: list[list[str]] = []
+    for n in range(3):
+        commit = _ticket_commit(f"T-{n}", "store-1", "cust-1")
+        storage.commit(commit)
+        groups.append(sorted(notification.key for notification in commit.notifications))
+    for key in groups[0]:
+        storage.mark_delivered(key, now - timedelta(days=40))
+    for key in groups[1]:
+        storage.mark_delivered(key, now - timedelta(days=1))
+    storage.close()
+    return groups[0], groups[1], groups[2]
+
+
+def _outbox_keys(path: Path) -> set[str]:
+    from resolvekit.plugins.sqlite import SQLiteStorage
+
+    storage = SQLiteStorage(path)
+    try:
+        return {e.notification.key for n in range(3) for e in storage.outbox(f"T-{n}")}
+    finally:
+        storage.close()
+
+
+def test_dispatch_purges_delivered_notifications_after_days(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "cases.sqlite3"
+    old, recent, pending = _outbox_with_history(path)
+    url = f"sqlite:///{path}"
+    code, out, _ = _run(capsys, "dispatch", "--storage", url)
+    assert code == 0 and "Purged" not in out  # by default delivered entries are kept
+    assert _outbox_keys(path) == {*old, *recent, *pending}
+    code, out, _ = _run(capsys, "dispatch", "--storage", url, "--purge-after", "30")
+    assert code == 0 and "Purged 2 delivered notification(s) older than 30 day(s)." in out
+    assert _outbox_keys(path) == {*recent, *pending}  # never delivered (no plugin delivers here): kept
+    code, out, _ = _run(capsys, "dispatch", "--storage", url, "--purge-after", "30")
+    assert code == 0 and "Purged 0 delivered notification(s)" in out
+    for bad in ("0", "-3", "soon"):
+        code, _, err = _run(capsys, "dispatch", "--storage", url, "--purge-after", bad)
+        assert code == 2 and "--purge-after" in _one_line_error(err)
+
+
+def test_run_dispatcher_purges_a_backlog_in_bounded_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from resolvekit import dispatcher
+    from resolvekit.errors import ConfigurationError
+
+    path = tmp_path / "cases.sqlite3"
+    old, recent, pending = _outbox_with_history(path)
+    monkeypatch.setattr(dispatcher, "_PURGE_LIMIT", 1)
+    lines: list[str] = []
+    totals = dispatcher.run_dispatcher(f"sqlite:///{path}", purge_after=7, print_=lines.append)
+    assert totals.purged == 2 and totals.batches == 3  # a full purge batch asks for another round
+    assert _outbox_keys(path) == {*recent, *pending}
+    assert lines[-1] == "Purged 2 delivered notification(s) older than 7 day(s)."
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ConfigurationError, match="purge_after"):
+            dispatcher.run_dispatcher(f"sqlite:///{path}", purge_after=bad)  # type: ignore[arg-type]
+
+
 def test_python_dash_m_resolvekit_reports_errors_without_a_traceback(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "resolvekit", "triage", str(tmp_path / "missing.csv")], capture_output=True, text=True, timeout=60

@@ -455,3 +455,50 @@ class TestDispatch:
         with pytest.raises(ValidationError):
             app.dispatch()
         assert notifier.sent == [] and all(e.attempts == 0 for e in app.storage.outbox(case_id))
+
+
+class TestRetention:
+    def test_delivered_entries_are_kept_until_purged(self, app: ResolveKit, case_id: str, clock: ManualClock, notifier: RecordingNotifier) -> None:
+        app.dispatch()
+        delivered = list(app.storage.outbox(case_id))
+        assert delivered and all(e.delivered_at == clock.now for e in delivered)
+        clock.advance(days=400)
+        assert list(app.storage.outbox(case_id)) == delivered  # nothing goes by itself
+        assert app.purge_outbox(timedelta(days=401)) == 0
+        assert app.purge_outbox(timedelta(days=399), limit=1) == 1
+        assert app.purge_outbox() == len(delivered) - 1
+        assert list(app.storage.outbox(case_id)) == [] and app.get_case(AUDITOR, case_id).version == 2
+
+    def test_pending_and_failed_entries_are_never_purged(self, clock: ManualClock, customer: Customer, order: Order) -> None:
+        app = ResolveKit(storage="memory://", clock=clock, plugins=[RecordingNotifier(channels=frozenset({"sms"}))])
+        case_id = open_complaint(app, customer, order).case.id
+        assert app.dispatch().failed == 2  # nobody delivers email: failed, retried later
+        clock.advance(days=400)
+        assert app.purge_outbox(timedelta(days=1)) == 0
+        assert [e.attempts for e in app.storage.outbox(case_id)] == [1, 1]
+
+    @pytest.mark.parametrize("older_than", [timedelta(0), timedelta(seconds=-1), 30, None, "30 days"])
+    def test_a_bad_age_is_refused(self, app: ResolveKit, older_than: object) -> None:
+        with pytest.raises(ValidationError, match="older_than must be a positive timedelta"):
+            app.purge_outbox(older_than)  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize("limit", [0, -5, 2.5, True, "10"])
+    def test_a_bad_limit_is_refused(self, app: ResolveKit, limit: object) -> None:
+        with pytest.raises(ValidationError, match="limit must be a positive whole number"):
+            app.purge_outbox(limit=limit)  # type: ignore[arg-type]
+
+    def test_a_backend_without_retention_is_a_configuration_error(self, clock: ManualClock) -> None:
+        from resolvekit import ConfigurationError
+
+        class KeepsEverything:
+            def __init__(self) -> None:
+                self.inner = MemoryStorage()
+
+            def __getattr__(self, name: str) -> Any:
+                if name == "purge_delivered":
+                    raise AttributeError(name)
+                return getattr(self.inner, name)
+
+        app = ResolveKit(storage=KeepsEverything(), clock=clock)  # type: ignore[arg-type]
+        with pytest.raises(ConfigurationError, match="KeepsEverything cannot purge delivered notifications"):
+            app.purge_outbox()

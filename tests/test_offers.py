@@ -1081,3 +1081,139 @@ TestOfferProperties = OfferMachine.TestCase
 TestOfferProperties.settings = settings(
     max_examples=25, stateful_step_count=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
+
+
+# -- the offer index: the sweeps read only what is due, with the same results ---------------------------
+
+
+class ScanOnly:
+    """A storage without the offer index: the offer sweeps fall back to reading every complaint."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+
+for _name in ("load", "events", "commit", "applied", "query", "pending_notifications", "mark_delivered", "mark_failed", "outbox", "close", "due"):
+    setattr(ScanOnly, _name, lambda self, *args, _name=_name, **kwargs: getattr(self.inner, _name)(*args, **kwargs))
+
+
+class Picky(Gateway):
+    """Refuses every refund of 13 and the first attempt of a refund of 7; whatever order it is asked in."""
+
+    def _run(self, request: ExecutionRequest) -> str:
+        amount = request.amount
+        fails = amount is not None and (amount.amount == 13 or (amount.amount == 7 and request.offer.attempts <= 1))
+        self.outcomes = iter(["fail" if fails else "ok"])
+        return super()._run(request)
+
+
+def _sweep_scenario(storage: object) -> list[object]:
+    """A history with every kind of offer work, swept step by step; what each sweep did, then every offer's status."""
+    import re
+
+    shop = Shop(
+        policy=Policy(offers=OfferPolicy(accept_closes_complaint=False, max_per_complaint=None)),
+        gateway=Picky(),
+        storage=storage,  # type: ignore[arg-type]
+    )
+    app = shop.app
+    cases = [shop.complaint(make_order(f"ord-{n}")) for n in range(8)]
+    for case_id, amount in zip(cases[:3], ("5", "7", "13"), strict=True):
+        shop.accept(case_id, shop.propose(case_id, amount=amount))
+    returned = shop.propose(cases[3], "return")
+    shop.accept(cases[3], returned)
+    shop.propose(cases[4], "other", text="A call?")
+    shop.propose(cases[5], "coupon", percent=5)
+    shop.accept(cases[5], shop.propose(cases[5], amount="5"))
+    shop.propose(cases[6], "other", text="Still open.")
+    app.close(shop.buyer, cases[6], confirmed=True)  # a proposed offer on a closed complaint never expires here
+    app.withdraw_offer(shop.merchant, cases[7], shop.propose(cases[7], amount="9"))
+
+    def report(result: Any) -> tuple[object, ...]:
+        reasons = sorted(re.sub(r"C-[0-9A-F]+", "C-*", reason) for _, reason in result.errors)
+        return (result.executed, result.failed, result.waiting, tuple(reasons))
+
+    trace: list[object] = [report(app.execute_pending()), app.expire_offers()]
+    shop.clock.advance(seconds=30)
+    trace += [report(app.execute_pending()), app.expire_offers()]
+    app.confirm_return(shop.merchant, cases[3], returned)
+    trace += [report(app.execute_pending())]
+    shop.clock.advance(days=3)
+    trace += [app.expire_offers(limit=1), app.expire_offers(), app.expire_offers(), report(app.execute_pending(limit=1))]
+    trace += [report(app.execute_pending()), app.expire_offers()]
+    trace.append([[o.status for o in shop.app.get_case(AUDITOR, case_id).offers] for case_id in cases])  # type: ignore[attr-defined]
+    return trace
+
+
+def test_the_sweeps_give_the_same_results_with_and_without_the_index(tmp_path: Any) -> None:
+    from resolvekit.plugins.memory import MemoryStorage
+    from resolvekit.plugins.sqlite import SQLiteStorage
+    from resolvekit.storage import OfferIndex
+
+    assert isinstance(MemoryStorage(), OfferIndex) and not isinstance(ScanOnly(MemoryStorage()), OfferIndex)
+    scanned = _sweep_scenario(ScanOnly(MemoryStorage()))
+    assert _sweep_scenario(MemoryStorage()) == scanned
+    on_disk = SQLiteStorage(tmp_path / "offers.db")
+    try:
+        assert _sweep_scenario(on_disk) == scanned
+    finally:
+        on_disk.close()
+    assert scanned[-1] == [
+        ["executed"], ["executed"], ["failed"], ["executed"], ["expired"], ["expired", "executed"], ["proposed"], ["withdrawn"]
+    ]
+    assert scanned[0] == (2, 2, 1, ("ConnectionError: gateway refused the request",) * 2)
+
+
+def test_execute_pending_reads_only_the_complaints_with_work_due() -> None:
+    from resolvekit.plugins.memory import MemoryStorage
+
+    class Counting(MemoryStorage):
+        def __init__(self) -> None:
+            super().__init__()
+            self.loaded: list[str] = []
+            self.listings = 0
+
+        def load(self, case_id: str) -> Case | None:
+            self.loaded.append(case_id)
+            return super().load(case_id)
+
+        def query(self, query: Any) -> Any:
+            self.listings += query.case_id is None and query.order_id is None
+            return super().query(query)
+
+    storage = Counting()
+    shop = Shop(storage=storage)  # type: ignore[arg-type]
+    waiting = [shop.complaint(make_order(f"ord-{n}")) for n in range(20)]
+    for case_id in waiting:
+        shop.propose(case_id, amount="5")  # proposed: nothing to execute, nothing to expire for 3 days
+    due = shop.complaint(make_order("ord-due"))
+    shop.accept(due, shop.propose(due, amount="5"))
+    storage.loaded.clear()
+    storage.listings = 0
+    assert shop.app.execute_pending().executed == 1
+    assert shop.app.expire_offers() == 0
+    assert set(storage.loaded) == {due} and storage.listings == 0
+
+
+def test_a_listed_complaint_with_nothing_due_gets_its_index_entry_set_right() -> None:
+    from resolvekit.plugins.memory import MemoryStorage
+    from resolvekit.offer_service import ExecutionReport
+
+    storage = MemoryStorage()
+    shop = Shop(storage=storage)  # type: ignore[arg-type]
+    case_id = shop.complaint()
+    shop.propose(case_id, amount="5")
+    version = shop.app.get_case(AUDITOR, case_id).version
+    # as a schema upgrade lists a complaint with offers: at the smallest time, to be looked at once
+    assert storage.reschedule_offers(case_id, version, datetime(1, 1, 2, tzinfo=UTC))
+    assert [r.case_id for r in storage.offers_due(T0)] == [case_id]
+    assert shop.app.execute_pending() == ExecutionReport()
+    assert list(storage.offers_due(T0)) == []
+    assert [(r.case_id, r.next_deadline) for r in storage.offers_due(T0 + timedelta(days=9))] == [(case_id, T0 + timedelta(days=3))]
+    # the expiry sweep sets it right too, and never over a newer commit
+    assert storage.reschedule_offers(case_id, version, datetime(1, 1, 2, tzinfo=UTC))
+    assert shop.app.expire_offers() == 0
+    assert [r.next_deadline for r in storage.offers_due(T0 + timedelta(days=9))] == [T0 + timedelta(days=3)]
+    assert not storage.reschedule_offers(case_id, version - 1, None)
+    shop.clock.advance(days=3)
+    assert shop.app.expire_offers() == 1 and list(storage.offers_due(T0 + timedelta(days=9))) == []

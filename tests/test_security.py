@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -159,7 +158,7 @@ def test_card_numbers_are_masked_in_every_free_text_field_before_anything_is_sto
         masked_ok.append(field)
     storage: Any = app.storage
     stored = [e.to_dict() for log in storage._events.values() for e in log]
-    stored += [e.notification.to_dict() for e in storage._outbox.values()]
+    stored += [e.notification.to_dict() for case_id in storage._events for e in storage.outbox(case_id)]
     stored += [m.body for m in notifier.sent]
     assert all(not card_number_spans(s) for s in _strings(stored)), "a card number was stored or sent"
     assert any("**** **** **** 1111" in s for s in _strings(stored))

@@ -107,10 +107,25 @@ class CursorIgnoresTies(MemoryStorage):
         return super().query(query)
 
 
+class PurgesUndelivered(MemoryStorage):
+    def purge_delivered(self, before, limit=1000):
+        keys = [k for k, e in self._outbox.items() if e.delivered_at is None or e.delivered_at < before][:limit]
+        for key in keys:
+            del self._outbox[key]
+        return len(keys)
+
+
+class ReschedulesOverNewerCommits(MemoryStorage):
+    def reschedule_offers(self, case_id, version, at):
+        case = self._cases.get(case_id)
+        return case is not None and super().reschedule_offers(case_id, case.version, at)
+
+
 settings.register_profile("mutants", phases=[Phase.explicit, Phase.generate])  # a failure is enough: no shrinking
 settings.load_profile("mutants")
 
-for _cls in (NoVersionCheck, WritesBeforeChecking, ForgetsKeys, ClosedDateRange, NoBackoff, CursorIgnoresTies):
+for _cls in (NoVersionCheck, WritesBeforeChecking, ForgetsKeys, ClosedDateRange, NoBackoff, CursorIgnoresTies, PurgesUndelivered,
+             ReschedulesOverNewerCommits):
     globals()["Test" + _cls.__name__] = type(
         "Test" + _cls.__name__,
         (StorageConformance,),
@@ -125,6 +140,8 @@ _CAUGHT_BY = {
     "ClosedDateRange": "test_date_bounds_are_half_open",
     "NoBackoff": "test_outbox_pending_failed_backoff_delivered",
     "CursorIgnoresTies": "test_paging_through_ties_is_stable",
+    "PurgesUndelivered": "test_purging_deletes_only_entries_delivered_before_the_cut_off",
+    "ReschedulesOverNewerCommits": "test_rescheduling_an_offer_step_needs_the_current_version",
 }
 
 

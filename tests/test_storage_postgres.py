@@ -177,3 +177,57 @@ def test_a_server_gone_in_the_middle_of_a_commit(storage: PostgresStorage, postg
     assert [e.version for e in fresh.events("T-3")] == [1]
     assert fresh.load("T-3") == opening.case
     fresh.close()
+
+
+def test_a_version_3_schema_gets_the_offer_index_and_its_offers_are_carried_out(postgres_schema: tuple[str, str]) -> None:
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from resolvekit import Actor, Customer, Order
+    from resolvekit.plugins import postgres as postgres_plugin
+    from resolvekit.testing import ManualClock
+
+    conninfo, schema = postgres_schema
+    old = f"{schema}_v3"
+    clock = ManualClock(T0)
+    buyer, merchant, platform = Actor.customer("c-1"), Actor.merchant("m-1", store_id="s-1"), Actor.platform("p-1")
+    customer = Customer("c-1", "Noura")
+
+    def complaint(app: ResolveKit, n: int) -> str:
+        order = Order(id=f"o-{n}", store_id="s-1", customer_id="c-1", status="delivered", created_at=T0 - timedelta(days=2),
+                      total_paid=Decimal("10.00"), currency="SAR")
+        case_id = app.open_complaint(buyer, order=order, customer=customer, reason="damaged_goods", description="Cracked",
+                                     declaration_accepted=True).case.id
+        app.pass_review(platform, case_id)
+        return case_id
+
+    with ResolveKit(storage=f"{conninfo}?schema={schema}", clock=clock) as app:
+        accepted, proposed, bare = complaint(app, 1), complaint(app, 2), complaint(app, 3)
+        offer_id = app.propose_offer(merchant, accepted, "other", text="We will call you.").events[0].payload["offer_id"]
+        app.accept_offer(buyer, accepted, offer_id, confirmed=True)
+        app.propose_offer(merchant, proposed, "other", text="A call?")
+    try:
+        with _admin(conninfo) as conn:  # type: ignore[attr-defined]
+            conn.execute(f'CREATE SCHEMA "{old}"')  # the first three migrations only, then the rows of the new schema
+            for version, statements in enumerate(postgres_plugin.MIGRATIONS[:3], start=1):
+                for statement in statements:
+                    conn.execute(statement.format(s=f'"{old}"'))
+                conn.execute(f'INSERT INTO "{old}".resolvekit_schema (version) VALUES (%s)', (version,))
+            columns = "id, kind, store_id, customer_id, order_id, status, opened_at, version, next_deadline, snapshot"
+            conn.execute(f'INSERT INTO "{old}".cases ({columns}) SELECT {columns} FROM "{schema}".cases')
+            conn.execute(f'INSERT INTO "{old}".events SELECT * FROM "{schema}".events')
+            columns = "key, case_id, notification, attempts, next_attempt_at, last_error, delivered_at"
+            conn.execute(f'INSERT INTO "{old}".outbox ({columns}) SELECT {columns} FROM "{schema}".outbox')
+        with ResolveKit(storage=f"{conninfo}?schema={old}", clock=clock) as app:
+            storage = app.storage
+            assert isinstance(storage, PostgresStorage) and storage.schema_version() == 4
+            rows = dict(storage._connection().execute(f'SELECT id, offer_due FROM "{old}".cases').fetchall())
+            smallest = datetime(1, 1, 2, tzinfo=UTC)
+            assert rows == {accepted: smallest, proposed: smallest, bare: None}
+            assert app.execute_pending().executed == 1
+            assert [(r.case_id, r.next_deadline) for r in storage.offers_due(T0 + timedelta(days=9))] == [(proposed, T0 + timedelta(days=3))]
+            clock.advance(days=3)
+            assert app.expire_offers() == 1 and list(storage.offers_due(T0 + timedelta(days=9))) == []
+    finally:
+        with _admin(conninfo) as conn:  # type: ignore[attr-defined]
+            conn.execute(f'DROP SCHEMA IF EXISTS "{old}" CASCADE')

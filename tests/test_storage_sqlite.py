@@ -268,7 +268,74 @@ def test_the_outbox_and_deadlines_use_their_indexes(tmp_path: Path) -> None:
     storage = SQLiteStorage(tmp_path / "x.db")
     assert "outbox_due" in _plan(storage, sqlite_plugin._PENDING, (0, 100))
     assert "cases_due" in _plan(storage, sqlite_plugin._DUE, (0, 100))
+    assert "cases_offer_due" in _plan(storage, sqlite_plugin._OFFERS_DUE, (0, 100))
+    assert "cases_offer_due" in _plan(storage, sqlite_plugin._OFFERS_DUE_AFTER, (0, 0, "C-1", 100))
+    purge = _plan(storage, sqlite_plugin._PURGE_DELIVERED, (0, 100))
+    assert "outbox_delivered" in purge and "SCAN outbox" not in purge, purge  # pending rows are not read
     storage.close()
+
+
+# -- schema version 4: the offer index and delivered outbox entries, on a version-3 database ----------
+
+
+def _version_3_copy(source: Path, path: Path) -> None:
+    """A database at schema version 3 (the first three migrations only) holding the rows of ``source``."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    for version, statements in enumerate(sqlite_plugin.MIGRATIONS[:3], start=1):
+        for statement in statements:
+            conn.execute(statement)
+        conn.execute("INSERT INTO resolvekit_schema (version) VALUES (?)", (version,))
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute("ATTACH DATABASE ? AS old", (str(source),))
+    columns = "id, kind, store_id, customer_id, order_id, status, opened_at, version, next_deadline, snapshot"
+    conn.execute(f"INSERT INTO cases ({columns}) SELECT {columns} FROM old.cases")
+    for table in ("events", "outbox", "applied_commands"):
+        conn.execute(f"INSERT INTO {table} SELECT * FROM old.{table}")
+    conn.execute("DETACH DATABASE old")
+    conn.close()
+
+
+def test_a_version_3_database_gets_the_offer_index_and_its_offers_are_carried_out(tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    from resolvekit import Customer, Order
+    from resolvekit.testing import ManualClock
+
+    clock = ManualClock(T0)
+    buyer, merchant, platform = Actor.customer("c-1"), Actor.merchant("m-1", store_id="s-1"), Actor.platform("p-1")
+    customer = Customer("c-1", "Noura")
+
+    def complaint(app: ResolveKit, n: int) -> str:
+        order = Order(id=f"o-{n}", store_id="s-1", customer_id="c-1", status="delivered", created_at=T0 - timedelta(days=2),
+                      total_paid=Decimal("10.00"), currency="SAR")
+        case_id = app.open_complaint(buyer, order=order, customer=customer, reason="damaged_goods", description="Cracked",
+                                     declaration_accepted=True).case.id
+        app.pass_review(platform, case_id)
+        return case_id
+
+    with ResolveKit(storage=f"sqlite:///{tmp_path / 'v4.db'}", clock=clock) as app:
+        accepted, proposed, bare = complaint(app, 1), complaint(app, 2), complaint(app, 3)
+        offer_id = app.propose_offer(merchant, accepted, "other", text="We will call you.").events[0].payload["offer_id"]
+        app.accept_offer(buyer, accepted, offer_id, confirmed=True)
+        app.propose_offer(merchant, proposed, "other", text="A call?")
+        ticket = "T-1"
+        app.storage.commit(_ticket_commit(ticket, "s-1", "c-1"))
+    _version_3_copy(tmp_path / "v4.db", tmp_path / "v3.db")
+
+    with ResolveKit(storage=f"sqlite:///{tmp_path / 'v3.db'}", clock=clock) as app:
+        storage = app.storage
+        assert isinstance(storage, SQLiteStorage) and storage.schema_version() == 4
+        rows = dict(storage._connection().execute("SELECT id, offer_due FROM cases").fetchall())
+        smallest = sqlite_plugin.to_micros(datetime(1, 1, 2, tzinfo=UTC))
+        assert rows == {accepted: smallest, proposed: smallest, bare: None, ticket: None}  # complaints with offers, once
+        assert app.execute_pending().executed == 1
+        assert app.get_case(platform, accepted).offers[0].status == "executed"  # type: ignore[attr-defined]
+        assert list(storage.offers_due(clock.now)) == []  # the proposed offer's entry was set right on the way
+        assert [(r.case_id, r.next_deadline) for r in storage.offers_due(T0 + timedelta(days=9))] == [(proposed, T0 + timedelta(days=3))]
+        clock.advance(days=3)
+        assert app.expire_offers() == 1
+        assert list(storage.offers_due(T0 + timedelta(days=9))) == []
+        assert storage.load(bare) is not None and storage.load(ticket) is not None
 
 
 # -- the demo and the dispatcher --------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, cast
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 
 import attrs
 
@@ -18,24 +18,34 @@ from resolvekit._i18n import N_
 from resolvekit.attachments import AttachmentCommands
 from resolvekit.communication import CommunicationCommands
 from resolvekit.domain import commands
+from resolvekit.domain._build import frozen_builder
 from resolvekit.domain.actors import Actor, Role
 from resolvekit.domain.cases import Case, can_see, customer_may_see, fold, replace_fields
 from resolvekit.domain.events import CaseEvent
 from resolvekit.domain.notifications import notifications_for
+from resolvekit.domain.offer_work import next_offer_step
 from resolvekit.domain.offers import OfferKind, validate_kinds
 from resolvekit.domain.policy import Policy
 from resolvekit.domain.security import attachment_values
 from resolvekit.domain.templates import CannedResponse
 from resolvekit.domain.transitions import lifecycle_for
 from resolvekit.domain.values import Attachment, Customer, Order, Store, utc
-from resolvekit.errors import CaseNotFound, ConcurrencyConflict, CustomerBlocked, IdempotencyKeyReused, PermissionDenied
+from resolvekit.errors import (
+    CaseNotFound,
+    ConcurrencyConflict,
+    ConfigurationError,
+    CustomerBlocked,
+    IdempotencyKeyReused,
+    PermissionDenied,
+    ValidationError,
+)
 from resolvekit.guest_access import GuestAccessCommands, Keyring
 from resolvekit.localization import Localizer, RecipientProfile
 from resolvekit.offer_service import OfferCommands
 from resolvekit.plugin_host import PluginHost
 from resolvekit.self_service import SelfServiceCommands
 from resolvekit.sla_service import SlaCommands, SlaTracker
-from resolvekit.storage import AppliedCommand, CaseQuery, Commit, Page, Storage
+from resolvekit.storage import AppliedCommand, CaseQuery, Commit, OutboxRetention, Page, Storage
 
 if TYPE_CHECKING:
     from resolvekit.reputation.facts import ClaimFact
@@ -72,6 +82,11 @@ class DispatchReport:
     delivered: int = 0
     failed: int = 0
     errors: tuple[tuple[str, str], ...] = ()
+
+
+# Every command builds one of each: positionally, without the frozen constructors' overhead.
+_build_commit: Callable[..., Commit] = frozen_builder(Commit)
+_build_result: Callable[..., CommandResult] = frozen_builder(CommandResult)
 
 
 def _new_id(kind: str) -> str:
@@ -178,30 +193,27 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands, GuestAccessCom
         self.shutdown()
 
     def _visible(self, actor: Actor, case_id: str) -> Case:
-        case: Case | None = None
-        if not isinstance(case_id, str) or not isinstance(actor, Actor):
-            pass
-        elif actor.role is Role.MERCHANT or actor.role is Role.CUSTOMER:
-            # tenancy in the storage query itself: the store's (or the customer's) case, or nothing
-            if actor.case_id is None or actor.case_id == case_id:
-                found = self.storage.query(
-                    CaseQuery(
-                        case_id=case_id,
-                        store_id=actor.store_id if actor.role is Role.MERCHANT else None,
-                        customer_id=actor.id if actor.role is Role.CUSTOMER else None,
-                        limit=1,
-                    )
-                ).items
-                case = found[0] if found else None
-        else:
-            case = self.storage.load(case_id)
+        """The case, if ``actor`` may see it; else :class:`~resolvekit.errors.CaseNotFound` (never "forbidden").
+
+        One read by primary key, then the tenancy rule (:func:`~resolvekit.domain.cases.can_see`):
+        another store's or another customer's case is reported exactly like a missing one.
+        """
+        case = self.storage.load(case_id) if isinstance(case_id, str) and isinstance(actor, Actor) else None
         if case is None or not can_see(actor, case):
             raise CaseNotFound(case_id=case_id)
         return case
 
     def _as_seen_by(self, actor: Actor, case: Case) -> Case:
         if actor.role is Role.CUSTOMER:
-            return replace_fields(case, {"messages": case.public_messages(), "customer_risk": None})
+            messages = case.messages
+            for message in messages:
+                if message.internal:
+                    messages = case.public_messages()
+                    break
+            else:
+                if case.customer_risk is None:
+                    return case  # nothing staff-only on it: the customer's view is the case itself
+            return replace_fields(case, {"messages": messages, "customer_risk": None})
         return case
 
     def _run(
@@ -230,18 +242,19 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands, GuestAccessCom
             if case is None:
                 events = self._opening(actor, events)
             sla = self._sla.prepare(case, events)  # SLA clocks: resolved_in_time, the next deadline
-            events = sla.events
-            after = fold(events, case)
+            appended = tuple(sla.events)
+            after = fold(appended, case)
             assert after is not None
             if key is not None:
-                applied = AppliedCommand(scoped, digest, after.id, events[0].version, events[-1].version)
-            commit = Commit(
-                case=after,
-                expected_version=0 if case is None else case.version,
-                events=tuple(events),
-                notifications=tuple(notifications_for(after, events, policy=self.policy.notifications)),
-                applied=applied,
-                next_deadline=sla.next_deadline,
+                applied = AppliedCommand(scoped, digest, after.id, appended[0].version, appended[-1].version)
+            commit = _build_commit(
+                after,
+                0 if case is None else case.version,
+                appended,
+                tuple(notifications_for(after, appended, policy=self.policy.notifications)),
+                applied,
+                sla.next_deadline,
+                next_offer_step(after),
             )
             try:
                 known = self.storage.commit(commit)
@@ -252,7 +265,7 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands, GuestAccessCom
             if known is not None:
                 return self._replay(actor, known, digest)
             self._sla.remember(sla.state)
-            return CommandResult(self._as_seen_by(actor, after), tuple(events))
+            return _build_result(self._as_seen_by(actor, after), appended)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _opening(self, actor: Actor, events: list[CaseEvent]) -> list[CaseEvent]:
@@ -291,13 +304,12 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands, GuestAccessCom
         if not isinstance(case_id, str):  # None would reach _run as an opening command
             raise CaseNotFound(case_id=case_id)
         policy = self.policy
-        return self._run(
-            actor,
-            case_id,
-            lambda case, now: decide(cast(Case, case), actor, *args, now=now, policy=policy, **kwargs),
-            key,
-            lambda: repr((name, case_id, args, sorted(kwargs.items()))),
-        )
+
+        def run(case: Case | None, now: datetime) -> list[CaseEvent]:
+            assert case is not None  # a command on an existing case: _run loaded it
+            return decide(case, actor, *args, now=now, policy=policy, **kwargs)
+
+        return self._run(actor, case_id, run, key, lambda: repr((name, case_id, args, sorted(kwargs.items()))))
 
     # -- commands ---------------------------------------------------------------------------------
 
@@ -628,3 +640,28 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands, GuestAccessCom
             self.storage.mark_delivered(key, now)
             delivered += 1
         return DispatchReport(delivered, failed, tuple(errors))
+
+    def purge_outbox(self, older_than: timedelta = timedelta(days=30), *, limit: int = 1000) -> int:
+        """Delete up to ``limit`` outbox entries delivered more than ``older_than`` ago; how many went.
+
+        Delivered entries are kept (for inspection, ``storage.outbox(case_id)``) until purged; run
+        this from the host's worker after :meth:`dispatch` (or ``resolvekit dispatch --purge-after
+        DAYS``). An entry not delivered yet, pending or failed and waiting for its retry, is never
+        deleted, and neither is anything else of a case (its events and snapshot stay). The cut-off
+        is ``self.now() - older_than``, on the injected clock.
+
+        ``older_than`` must be a positive ``timedelta`` and ``limit`` a positive whole number
+        (:class:`~resolvekit.errors.ValidationError` otherwise); a storage backend without
+        :class:`~resolvekit.storage.OutboxRetention` raises :class:`~resolvekit.errors.ConfigurationError`.
+        """
+        if not isinstance(older_than, timedelta) or older_than <= timedelta(0):
+            raise ValidationError(N_("{field} must be a positive timedelta, got {value!r}."), field="older_than", value=older_than)
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+            raise ValidationError(N_("{field} must be a positive whole number, got {value!r}."), field="limit", value=limit)
+        storage = self.storage
+        if not isinstance(storage, OutboxRetention):
+            raise ConfigurationError(
+                N_("The storage backend {backend} cannot purge delivered notifications (no 'purge_delivered' method)."),
+                backend=type(storage).__name__,
+            )
+        return storage.purge_delivered(self.now() - older_than, limit)

@@ -535,6 +535,40 @@ def _is_frozen(cls: type) -> bool:
     return getattr(cls.__setattr__, "__name__", "") == "_frozen_setattrs"
 
 
+def _make_field_writer(tp: Any) -> Converter:
+    """The writer of a field of type ``tp``: a frozen attrs value (or ``None``) is remembered by identity.
+
+    A case's order, its offers' money and the authors of its messages are the same objects from one
+    snapshot to the next, so their text is written once. (Only fields: the top-level value, a whole
+    case, changes on every command and is not remembered.)
+    """
+    union = _union_args(tp)
+    inner = next(a for a in union if a is not type(None)) if union is not None and _is_optional(union) else tp
+    if not (isinstance(inner, type) and attrs.has(inner) and _is_frozen(inner)):
+        return typing.cast(Converter, _writers.get(tp))
+    write = _memo_value_writer(_writers.get(inner))
+    if inner is tp:
+        return write
+    return lambda v: "null" if v is None else write(v)
+
+
+def _memo_value_writer(item: Converter) -> Converter:
+    """Write a frozen attrs value, remembering its text by identity."""
+    memo: dict[int, tuple[Any, str]] = {}
+
+    def write_value(value: Any) -> str:
+        hit = memo.get(id(value))
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        text: str = item(value)
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        memo[id(value)] = (value, text)  # the reference keeps the id from being reused
+        return text
+
+    return write_value
+
+
 def _memo_sequence_writer(item: Converter) -> Converter:
     """Write a tuple of attrs values, remembering each value's text by identity (values are frozen)."""
     memo: dict[int, tuple[Any, str]] = {}
@@ -582,7 +616,7 @@ def _compile_attrs_writer(cls: type) -> Converter:
     pieces = []
     for i, field in enumerate(attrs.fields(cls)):
         try:
-            namespace[f"f{i}"] = _writers.get(types_[field.name])
+            namespace[f"f{i}"] = _field_writers.get(types_[field.name])
         except TypeError as exc:
             raise TypeError(f"{cls.__qualname__}.{field.name}: {exc}") from None
         prefix = ("{" if i == 0 else ",") + json.dumps(field.name) + ":"
@@ -600,4 +634,5 @@ _structurers = _Table(_make_structurer)
 _exact_unstructurers = _Table(_compile_attrs_unstructurer)
 _exact_structurers = _Table(_compile_attrs_structurer)
 _writers = _Table(_make_writer)
+_field_writers = _Table(_make_field_writer)
 _exact_writers = _Table(_compile_attrs_writer)

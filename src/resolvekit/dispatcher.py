@@ -7,6 +7,9 @@ least once: a dispatcher that dies between delivering and recording it delivers 
 restart, with the same notification ``key`` for the receiver to drop the duplicate. A failed
 delivery stays in the outbox with its error and is retried with exponential backoff.
 
+With ``--purge-after DAYS`` it also deletes, after each batch, delivered entries older than that
+(:meth:`resolvekit.ResolveKit.purge_outbox`); without it delivered entries are kept.
+
 A host that runs its own worker calls :meth:`resolvekit.ResolveKit.dispatch` (one batch) or
 :func:`run_dispatcher` instead.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 
 import attrs
 
@@ -25,6 +29,8 @@ from resolvekit.errors import ConfigurationError
 
 __all__ = ["DispatchTotals", "load_plugin", "run_dispatcher"]
 
+_PURGE_LIMIT = 1000  # delivered entries purged after each batch (more batches follow while there are more)
+
 
 @attrs.frozen
 class DispatchTotals:
@@ -33,6 +39,7 @@ class DispatchTotals:
     delivered: int = 0
     failed: int = 0
     batches: int = 0
+    purged: int = 0
 
 
 def load_plugin(spec: str) -> object:
@@ -56,17 +63,24 @@ def run_dispatcher(
     interval: float = 5.0,
     stop: threading.Event | None = None,
     print_: Callable[[str], None] = print,
+    purge_after: int | None = None,
 ) -> DispatchTotals:
     """Deliver what is due in the outbox of ``storage``, batch after batch, and report it.
 
     Without ``loop`` it returns once nothing more is due; with ``loop`` it keeps polling every
-    ``interval`` seconds until ``stop`` is set (or the process is interrupted).
+    ``interval`` seconds until ``stop`` is set (or the process is interrupted). With
+    ``purge_after`` (whole days), each batch is followed by
+    :meth:`~resolvekit.ResolveKit.purge_outbox` of entries delivered more than that many days ago
+    (up to 1,000 at a time, and again while there are more); by default nothing is purged.
     """
     if limit < 1:
         raise ConfigurationError(N_("The dispatch batch size must be at least 1, got {value}."), value=limit)
+    if purge_after is not None and (not isinstance(purge_after, int) or isinstance(purge_after, bool) or purge_after < 1):
+        raise ConfigurationError(N_("{field} must be a positive whole number, got {value!r}."), field="purge_after", value=purge_after)
+    retention = None if purge_after is None else timedelta(days=purge_after)
     loaded = [load_plugin(p) if isinstance(p, str) else p for p in plugins]
     stop = stop or threading.Event()
-    delivered = failed = batches = 0
+    delivered = failed = batches = purged = 0
     app = ResolveKit(storage=storage, plugins=loaded)
     try:
         while not stop.is_set():
@@ -76,7 +90,12 @@ def run_dispatcher(
             failed += report.failed
             for key, error in report.errors[:10]:
                 print_(f"  not delivered, will retry: {key}: {error}")
-            if report.delivered + report.failed >= limit:
+            more = False
+            if retention is not None:
+                deleted = app.purge_outbox(retention, limit=_PURGE_LIMIT)
+                purged += deleted
+                more = deleted >= _PURGE_LIMIT  # an old backlog: purge on, a bounded batch at a time
+            if more or report.delivered + report.failed >= limit:
                 continue  # more may be due right now
             if not loop:
                 break
@@ -86,4 +105,6 @@ def run_dispatcher(
     finally:
         app.storage.close()
     print_(f"Delivered {delivered} notification(s); {failed} failed and will be retried with backoff.")
-    return DispatchTotals(delivered, failed, batches)
+    if purge_after is not None:
+        print_(f"Purged {purged} delivered notification(s) older than {purge_after} day(s).")
+    return DispatchTotals(delivered, failed, batches, purged)

@@ -338,11 +338,15 @@ class GuestAccessCommands(CommandHost):
         if count > self.policy.security.verification_attempts_per_hour:
             raise VerificationLocked(case_id=case_id)
 
-    def _close_code_required(self, actor: Actor, case: Case) -> bool:
+    def _close_code_possible(self, actor: Actor) -> bool:
+        """Whether the policy may ask ``actor`` for a close code (on a complaint)."""
         mode = self.policy.security.close_verification
-        if case.kind != "complaint" or actor.role is not Role.CUSTOMER or mode == "never":
+        if actor.role is not Role.CUSTOMER or mode == "never":
             return False
         return mode == "always" or actor.case_id is not None
+
+    def _close_code_required(self, actor: Actor, case: Case) -> bool:
+        return case.kind == "complaint" and self._close_code_possible(actor)
 
     def _confirm_with_code(
         self,
@@ -361,6 +365,8 @@ class GuestAccessCommands(CommandHost):
         """
         if not isinstance(actor, Actor):
             return  # the command itself refuses it
+        if verification_code is None and not self._close_code_possible(actor):
+            return  # no code given and none can be required of this actor: nothing to read first
         if idempotency_key is not None:
             scoped = f"{actor.role.value}:{actor.store_id or ''}:{actor.id}:{idempotency_key}"
             if self.storage.applied(scoped) is not None:

@@ -20,7 +20,7 @@ the same key, so a payment gateway that honours the key never pays twice.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -31,12 +31,13 @@ from resolvekit.domain import offer_commands
 from resolvekit.domain.actors import Actor
 from resolvekit.domain.cases import Case, Complaint
 from resolvekit.domain.events import CaseEvent
+from resolvekit.domain.offer_work import EXPIRY_STATUSES, execution_due, expiry_due, next_offer_step
 from resolvekit.domain.offers import ExecutionRequest, Offer, OfferKind
 from resolvekit.domain.security import attachment_values
 from resolvekit.domain.transitions import lifecycle_for
 from resolvekit.domain.values import Attachment
 from resolvekit.errors import ConcurrencyConflict, OfferNotFound, OfferNotOpen, ResolveKitError, ValidationError
-from resolvekit.storage import CaseQuery
+from resolvekit.storage import CaseQuery, DueCase, OfferIndex
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -45,8 +46,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ExecutionReport", "OfferCommands"]
 
-_OPEN_COMPLAINT = frozenset({"under_platform_review", "waiting_for_merchant_response", "waiting_for_customer_response"})
+_OPEN_COMPLAINT = EXPIRY_STATUSES  # where a proposed offer's expiry is recorded
 _PAGE = 500
+_DUE_PAGE = 200  # rows per read of the offer index
 
 
 @attrs.frozen
@@ -64,16 +66,27 @@ class ExecutionReport:
 
 
 class _Lazy:
-    """The order's other offers, read from storage only if the decision needs them (money offers)."""
+    """The order's other offers, read from storage only if the decision needs them (money offers):
+    ``load(case)`` on first iteration."""
 
-    def __init__(self, load: Callable[[], tuple[Offer, ...]]) -> None:
+    __slots__ = ("_case", "_items", "_load")
+
+    def __init__(self, load: Callable[[Case], tuple[Offer, ...]], case: Case) -> None:
         self._load = load
+        self._case = case
         self._items: tuple[Offer, ...] | None = None
 
     def __iter__(self) -> Iterator[Offer]:
         if self._items is None:
-            self._items = self._load()
+            self._items = self._load(self._case)
         return iter(self._items)
+
+
+_ORDER_QUERIES: dict[str, CaseQuery] = {}
+"""The query of the first page of an order's complaints, by order id: a query is immutable, and
+building one costs about as much as the in-memory backend takes to answer it. At most
+:data:`_ORDER_QUERIES_KEPT` are kept (past that the cache starts again empty)."""
+_ORDER_QUERIES_KEPT = 1024
 
 
 class OfferCommands(CommandHost):
@@ -93,22 +106,31 @@ class OfferCommands(CommandHost):
         """Every offer on the other complaints of ``case``'s order (for conservation)."""
         if not isinstance(case, Complaint) or case.order_id is None:
             return ()
-        offers: list[Offer] = []
-        after = None
-        while True:
+        order_id = case.order_id
+        query = _ORDER_QUERIES.get(order_id)
+        if query is None:
+            if len(_ORDER_QUERIES) >= _ORDER_QUERIES_KEPT:
+                _ORDER_QUERIES.clear()
             # Filtered by order alone (the store is checked below): backends then use their order
             # index instead of walking every case of the store.
-            page = self.storage.query(CaseQuery(kind="complaint", order_id=case.order_id, limit=_PAGE, after=after))
-            for other in page.items:
+            query = _ORDER_QUERIES[order_id] = CaseQuery(kind="complaint", order_id=order_id, limit=_PAGE)
+        page = self.storage.query(query)
+        items = page.items
+        if page.next_cursor is None and len(items) == 1 and items[0].id == case.id:
+            return ()  # the usual case: the order has only this complaint
+        offers: list[Offer] = []
+        while True:
+            for other in items:
                 if other.id != case.id and other.store_id == case.store_id and isinstance(other, Complaint):
                     offers.extend(other.offers)
             if page.next_cursor is None:
                 return tuple(offers)
-            after = page.next_cursor
+            page = self.storage.query(CaseQuery(kind="complaint", order_id=order_id, limit=_PAGE, after=page.next_cursor))
+            items = page.items
 
     def _with_order(self, decide: Callable[..., list[CaseEvent]], **extra: Any) -> Callable[..., list[CaseEvent]]:
         def run(case: Case, actor: Actor, *args: Any, **kwargs: Any) -> list[CaseEvent]:
-            return decide(case, actor, *args, order_offers=_Lazy(lambda: self._order_offers(case)), **extra, **kwargs)
+            return decide(case, actor, *args, order_offers=_Lazy(self._order_offers, case), **extra, **kwargs)
 
         return run
 
@@ -298,25 +320,71 @@ class OfferCommands(CommandHost):
                 return result
             after = page.next_cursor
 
+    def _offer_work(self, now: datetime, statuses: frozenset[str] | None = None) -> Iterator[tuple[Case, DueCase | None]]:
+        """The cases the offer sweeps look at, each with its row of the offer index.
+
+        With an :class:`~resolvekit.storage.OfferIndex`: the cases whose stored next offer step is at
+        or before ``now``, in ``(step, case id)`` order, read a page at a time (keyset paging) and
+        each case once. Without one: every complaint with offers (in ``statuses`` when given), newest
+        first, with no row.
+        """
+        storage = self.storage
+        if not isinstance(storage, OfferIndex):
+            for complaint in self._complaints(statuses):
+                yield complaint, None
+            return
+        seen: set[str] = set()
+        after: tuple[datetime, str] | None = None
+        while True:
+            rows = storage.offers_due(now, _DUE_PAGE, after=after)
+            for row in rows:
+                if row.case_id in seen:  # listed again after a step of this run moved it: done already
+                    continue
+                seen.add(row.case_id)
+                case = storage.load(row.case_id)
+                if case is not None:
+                    yield case, row
+            if len(rows) < _DUE_PAGE:
+                return
+            after = (rows[-1].next_deadline, rows[-1].case_id)
+
+    def _settle(self, case: Case, row: DueCase | None) -> None:
+        """Repair the index entry of a listed case a sweep found nothing to do on (if it is stale).
+
+        Its next offer step is worked out again from the case as loaded and stored only if the case
+        is still at that version (a newer commit has stored its own).
+        """
+        storage = self.storage
+        if row is None or not isinstance(storage, OfferIndex):
+            return
+        step = next_offer_step(case)
+        if step != row.next_deadline:
+            storage.reschedule_offers(case.id, case.version, step)
+
     def execute_pending(self, limit: int = 100, *, actor: Actor | None = None) -> ExecutionReport:
         """Execute up to ``limit`` due offers: accepted ones, interrupted ones (still ``executing``), and
         failed ones whose retry time has come. Run it from the host's worker, like :meth:`dispatch`.
 
-        This scans the stored complaints (newest first) for offers to execute.
+        It reads only the complaints whose offers need the worker, from the storage's offer index
+        (:class:`~resolvekit.storage.OfferIndex`, kept by every built-in backend; earliest due
+        first), so its cost follows the work due, not the number of complaints. On a backend
+        without that index it scans the stored complaints (newest first). A listed complaint with
+        nothing due (e.g. one a schema upgrade listed) has its index entry corrected.
         """
         actor = actor if actor is not None else Actor.system()
         now = self.now()
         executed = failed = waiting = 0
         errors: list[tuple[str, str]] = []
         done = 0
-        for case in self._complaints():
-            for offer in case.offers:
-                due = offer.status in ("accepted", "executing") or (
-                    offer.status == "failed" and offer.retry_at is not None and offer.retry_at <= now
-                )
-                if not due or done >= limit:
+        for case, row in self._offer_work(now):
+            if done >= limit:
+                break
+            acted = False
+            for offer in case.offers if isinstance(case, Complaint) else ():
+                if not execution_due(offer, now) or done >= limit:
                     continue
                 done += 1
+                acted = True
                 try:
                     after = self.execute_offer(actor, case.id, offer.id)
                 except ResolveKitError as exc:  # e.g. another worker finished it first
@@ -330,23 +398,33 @@ class OfferCommands(CommandHost):
                 else:
                     failed += 1
                     errors.append((offer.id, after.last_error or after.status))
+            if not acted:
+                self._settle(case, row)
         return ExecutionReport(executed, failed, waiting, tuple(errors))
 
     def expire_offers(self, limit: int = 100) -> int:
         """Record the expiry of proposed offers whose deadline passed (as the system); returns how many.
 
-        Accepting an offer after its deadline is refused even before this sweep runs.
+        Only offers of open complaints expire here. Like :meth:`execute_pending` it reads the
+        storage's offer index (every complaint, on a backend without one). Accepting an offer after
+        its deadline is refused even before this sweep runs.
         """
         now = self.now()
         system = Actor.system()
         count = 0
-        for case in self._complaints(_OPEN_COMPLAINT):
-            for offer in case.offers:
-                if count >= limit or not offer.is_expired(now):
+        for case, row in self._offer_work(now, _OPEN_COMPLAINT):
+            if count >= limit:
+                break
+            acted = False
+            for offer in case.offers if isinstance(case, Complaint) else ():
+                if count >= limit or not expiry_due(case, offer, now):
                     continue
+                acted = True
                 try:
                     self._command("expire_offer", system, case.id, None, offer_commands.expire_offer, offer.id)
                 except ConcurrencyConflict:
                     continue
                 count += 1
+            if not acted:
+                self._settle(case, row)
         return count

@@ -28,6 +28,7 @@ from resolvekit.domain.calendars import DeadlineExplanation
 from resolvekit.domain.cases import Case
 from resolvekit.domain.events import CaseEvent
 from resolvekit.domain.policy import Policy
+from resolvekit.domain._build import frozen_builder
 from resolvekit.domain.sla import Action, SlaState, agenda, annotate, due_actions, explain, next_deadline, track
 from resolvekit.domain.values import utc
 from resolvekit._i18n import N_
@@ -47,6 +48,9 @@ class Prepared:
     events: list[CaseEvent]
     state: SlaState
     next_deadline: datetime | None
+
+
+_prepared: Callable[..., Prepared] = frozen_builder(Prepared)  # positional, without the frozen constructor's overhead
 
 
 class SlaTracker:
@@ -69,9 +73,9 @@ class SlaTracker:
 
     def prepare(self, case: Case | None, events: Sequence[CaseEvent]) -> Prepared:
         """Fold a command's events into the SLA state and annotate them (``resolved_in_time``)."""
-        before = None if case is None else self.state(case)
-        state = track(events, self.policy.sla, before)
-        return Prepared(annotate(events, state, self.policy.sla), state, next_deadline(state, self.policy.sla))
+        policy = self.policy.sla
+        state = track(events, policy, None if case is None else self.state(case))
+        return _prepared(annotate(events, state, policy), state, next_deadline(state, policy))
 
     def remember(self, state: SlaState) -> None:
         """Keep ``state`` (committed) as the latest known state of its case."""

@@ -27,7 +27,9 @@ __all__ = [
     "Commit",
     "DeadlineIndex",
     "DueCase",
+    "OfferIndex",
     "OutboxEntry",
+    "OutboxRetention",
     "Page",
     "Storage",
     "TemplateStore",
@@ -59,7 +61,10 @@ class Commit:
     the outbox, and ``applied`` (when the command carried an idempotency key) is recorded so a retry
     of the same key finds it. ``next_deadline`` is when the case next needs the SLA sweep (computed by
     the domain, ``None`` when nothing is pending); the backend stores it with the snapshot, indexed,
-    for :meth:`Storage.due`.
+    for :meth:`DeadlineIndex.due`. ``next_offer_step`` is when the case's offers next need the
+    offer worker (:func:`resolvekit.domain.offer_work.next_offer_step`: an accepted or interrupted
+    offer to execute, a failed one to retry, a proposed one to expire; ``None`` when none will); a
+    backend with an :class:`OfferIndex` stores it the same way, for :meth:`OfferIndex.offers_due`.
     """
 
     case: Case
@@ -68,11 +73,16 @@ class Commit:
     notifications: tuple[Notification, ...] = ()
     applied: AppliedCommand | None = None
     next_deadline: datetime | None = None
+    next_offer_step: datetime | None = None
 
 
 @attrs.frozen
 class DueCase:
-    """A case whose next SLA deadline has come (a row of :meth:`Storage.due`)."""
+    """A case whose next SLA deadline has come (a row of :meth:`DeadlineIndex.due`).
+
+    :meth:`OfferIndex.offers_due` lists its rows the same way; there ``next_deadline`` is the stored
+    time of the case's next offer step.
+    """
 
     case_id: str
     next_deadline: datetime
@@ -262,6 +272,54 @@ class DeadlineIndex(Protocol):
 
         At most ``limit`` rows, each strictly after the ``(deadline, case id)`` pair ``after`` when
         given (keyset paging). A case whose latest commit had ``next_deadline=None`` is not listed.
+        """
+
+
+@runtime_checkable
+class OfferIndex(Protocol):
+    """The offer-work index a backend keeps for the offer worker (every built-in backend has it).
+
+    A backend stores each commit's ``next_offer_step`` with the case's snapshot, in the same
+    transaction, indexed by ``(next offer step, case id)``; :meth:`offers_due` reads that index, so
+    :meth:`ResolveKit.execute_pending <resolvekit.offer_service.OfferCommands.execute_pending>` and
+    :meth:`ResolveKit.expire_offers <resolvekit.offer_service.OfferCommands.expire_offers>` read the
+    complaints that have offer work due, not every complaint. A backend without it still works: both
+    then page through every complaint.
+    """
+
+    def offers_due(self, until: datetime, limit: int = 100, *, after: tuple[datetime, str] | None = None) -> Sequence[DueCase]:
+        """Cases whose stored next offer step is at or before ``until``, ordered by ``(step, case id)``.
+
+        At most ``limit`` rows, each strictly after the ``(step, case id)`` pair ``after`` when given
+        (keyset paging, as :meth:`DeadlineIndex.due`). A case whose latest commit had
+        ``next_offer_step=None`` (and that was not rescheduled since) is not listed.
+        """
+
+    def reschedule_offers(self, case_id: str, version: int, at: datetime | None) -> bool:
+        """Set the stored next offer step of the case to ``at`` (``None``: not listed), only if the case
+        is still at ``version``; ``True`` when it was set.
+
+        The offer worker calls it on a listed case that turns out to have nothing due (an entry a
+        schema upgrade filled in, or one left behind): the version check keeps it from overwriting
+        what a newer commit stored.
+        """
+
+
+@runtime_checkable
+class OutboxRetention(Protocol):
+    """Deleting delivered outbox entries (every built-in backend has it).
+
+    Delivered entries are kept until purged; :meth:`ResolveKit.purge_outbox
+    <resolvekit.ResolveKit.purge_outbox>` (or ``resolvekit dispatch --purge-after DAYS``) calls
+    :meth:`purge_delivered` with a cut-off. An entry not delivered yet (pending, or failed and
+    waiting for its retry) is never deleted.
+    """
+
+    def purge_delivered(self, before: datetime, limit: int = 1000) -> int:
+        """Delete up to ``limit`` entries delivered strictly before ``before``; how many were deleted.
+
+        Entries not delivered are never deleted, whatever their age. A backend deletes in bounded
+        batches (oldest delivery first), so a purge never holds a long lock.
         """
 
 

@@ -53,7 +53,9 @@ def _demo(args: argparse.Namespace) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     from resolvekit.dispatcher import run_dispatcher
 
-    run_dispatcher(args.storage, plugins=args.plugin, limit=args.limit, loop=args.loop, interval=args.interval)
+    run_dispatcher(
+        args.storage, plugins=args.plugin, limit=args.limit, loop=args.loop, interval=args.interval, purge_after=args.purge_after
+    )
     return 0
 
 
@@ -187,6 +189,8 @@ def parser() -> argparse.ArgumentParser:
     dispatch.add_argument("--limit", type=_positive_int, default=100, help="notifications per batch (default: %(default)s)")
     dispatch.add_argument("--loop", action="store_true", help="keep running, waiting --interval seconds when idle")
     dispatch.add_argument("--interval", type=_positive_float, default=5.0, help="seconds between idle polls with --loop (default: %(default)s)")
+    dispatch.add_argument("--purge-after", type=_positive_int, default=None, metavar="DAYS",
+                          help="after each batch, delete delivered notifications older than DAYS days (default: keep them)")
     dispatch.set_defaults(handler=_dispatch)
 
     simulate = sub.add_parser("simulate", help="replay a synthetic history under one or more policies and compare them",

@@ -159,6 +159,8 @@ class TwentyFourSeven:
 
     def working_time_between(self, a: datetime, b: datetime) -> timedelta:
         """``b - a``."""
+        if a.tzinfo is UTC and b.tzinfo is UTC and a.__class__ is datetime and b.__class__ is datetime:
+            return b - a  # already aware UTC (what utc() would return as they are)
         return utc(b, "b") - utc(a, "a")
 
     def is_working(self, t: datetime) -> bool:

@@ -7,7 +7,6 @@ must always equal ``fold(events)``.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import attrs
 
 from resolvekit._i18n import N_
+from resolvekit.domain._build import frozen_builder, frozen_replacer
 from resolvekit.domain.actors import Actor, Role
 from resolvekit.domain.events import CaseEvent, EventKind
 from resolvekit.domain.offers import OFFER_EVENTS, Offer, apply_offer_event
@@ -221,30 +221,59 @@ class HelpRequest(Case):
 
 
 def _attachments(payload: Mapping[str, Any]) -> tuple[Attachment, ...]:
-    return tuple(Attachment.from_dict(a) for a in payload.get("attachments", ()))
+    files = payload.get("attachments", ())
+    if not files and isinstance(files, (list, tuple)):
+        return ()  # the usual case: no files
+    return tuple(Attachment.from_dict(a) for a in files)
 
 
-def _opened(cls: type[Case], event: CaseEvent, **extra: Any) -> Case:
+def _opened(cls: type[Case], event: CaseEvent, *own: Any, closed: bool = False) -> Case:
+    """The case ``event`` opens: the fields every case has, from the payload, then ``own``, the first
+    fields of ``cls`` itself. ``closed``: the case is final from the start (a help request).
+
+    The fields go by position: keywords cost more than a microsecond per case
+    (:data:`_CASE_FIELDS` says the order).
+    """
     p = event.payload
-    return cls(
-        id=event.case_id,
-        store_id=p["store_id"],
-        customer_id=p["customer_id"],
-        order_id=p.get("order_id"),
-        status=p["status"],
-        version=event.version,
-        opened_at=event.at,
-        updated_at=event.at,
-        description=p["description"],
-        customer_name=p.get("customer_name", ""),
-        order_number=p.get("order_number"),
-        attachments=_attachments(p),
-        customer_locale=p.get("customer_locale"),
-        customer_time_zone=p.get("customer_time_zone"),
-        order_completed_at=_completed(p),
-        customer_risk=None if p.get("customer_risk") is None else CustomerRisk.from_dict(p["customer_risk"]),
-        **extra,
+    get = p.get
+    at = event.at
+    risk = get("customer_risk")
+    return _BUILDERS[cls](
+        event.case_id,
+        p["store_id"],
+        p["customer_id"],
+        get("order_id"),
+        p["status"],
+        event.version,
+        at,  # opened_at
+        at,  # updated_at
+        p["description"],
+        get("customer_name", ""),
+        get("order_number"),
+        _attachments(p),
+        (),  # messages
+        at if closed else None,  # closed_at
+        event.actor if closed else None,  # closed_by
+        None,  # escalation
+        False,  # safety_issue
+        (),  # breached_clocks
+        None,  # resolved_in_time
+        get("customer_locale"),
+        get("customer_time_zone"),
+        _completed(p),  # order_completed_at
+        None if risk is None else CustomerRisk.from_dict(risk),
+        *own,
     )
+
+
+_CASE_FIELDS = (
+    "id", "store_id", "customer_id", "order_id", "status", "version", "opened_at", "updated_at", "description",
+    "customer_name", "order_number", "attachments", "messages", "closed_at", "closed_by", "escalation",
+    "safety_issue", "breached_clocks", "resolved_in_time", "customer_locale", "customer_time_zone",
+    "order_completed_at", "customer_risk",
+)  # fmt: skip
+"""The fields of :class:`Case`, in the order :func:`_opened` passes them."""
+assert tuple(a.name for a in attrs.fields(Case)) == _CASE_FIELDS, "update _opened for the new fields of Case"
 
 
 def _completed(payload: Mapping[str, Any]) -> datetime | None:
@@ -253,83 +282,101 @@ def _completed(payload: Mapping[str, Any]) -> datetime | None:
 
 
 def _complaint_opened(case: Case | None, event: CaseEvent) -> Case:
-    order = event.payload.get("order")
-    return _opened(Complaint, event, reason=event.payload["reason"], order=None if order is None else Order.from_dict(order))
+    p = event.payload
+    order = p.get("order")
+    # Complaint's own fields: reason, order (offers and disputed_at keep their defaults)
+    return _opened(Complaint, event, p["reason"], None if order is None else Order.from_dict(order))
 
 
 def _ticket_opened(case: Case | None, event: CaseEvent) -> Case:
     p = event.payload
-    return _opened(
-        Ticket,
-        event,
-        ticket_type=p["ticket_type"],
-        routing=p.get("routing", "merchant"),
-        form_fields=tuple(sorted(p.get("form", {}).items())),
-    )
+    # Ticket's own fields: ticket_type, rating, routing, form_fields
+    return _opened(Ticket, event, p["ticket_type"], None, p.get("routing", "merchant"), tuple(sorted(p.get("form", {}).items())))
 
 
 def _help_requested(case: Case | None, event: CaseEvent) -> Case:
     p = event.payload
-    return _opened(HelpRequest, event, outcome=p["outcome"], rule=p["rule"], closed_at=event.at, closed_by=event.actor)
+    # HelpRequest's own fields: outcome, rule
+    return _opened(HelpRequest, event, p["outcome"], p["rule"], closed=True)
 
 
-def _message_added(case: Case, event: CaseEvent) -> dict[str, Any]:
+# The changes of the events that follow the opening one. Each records in ``changes`` what its event
+# changes on the case; ``changes`` may already hold what earlier events of the same fold changed
+# (:func:`fold` builds the case once, at the end), so a change that builds on a field reads it
+# through :func:`_current`.
+
+
+def _current(case: Case, changes: Mapping[str, Any], name: str) -> Any:
+    """The field ``name`` as the events folded so far left it."""
+    return changes[name] if name in changes else getattr(case, name)
+
+
+def _message_added(case: Case, event: CaseEvent, changes: dict[str, Any]) -> None:
     p = event.payload
-    message = Message(
-        id=p["message_id"],
-        author=event.actor,
-        at=event.at,
-        body=p["body"],
-        attachments=_attachments(p),
-        internal=bool(p.get("internal", False)),
-        template=p.get("template"),
-        language=p.get("language"),
-        no_response_needed=bool(p.get("no_response_needed", False)),
+    get = p.get
+    message = _build_message(
+        p["message_id"],
+        event.actor,
+        event.at,
+        p["body"],
+        _attachments(p),
+        bool(get("internal", False)),
+        get("template"),
+        get("language"),
+        bool(get("no_response_needed", False)),
     )
-    return {"messages": (*case.messages, message)}
+    changes["messages"] = (*_current(case, changes, "messages"), message)
 
 
-def _message_translated(case: Case, event: CaseEvent) -> dict[str, Any]:
+def _message_translated(case: Case, event: CaseEvent, changes: dict[str, Any]) -> None:
     p = event.payload
     translation = Translation(p["locale"], p["text"], event.at)
-    messages = tuple(
+    changes["messages"] = tuple(
         attrs.evolve(m, translations=(*(t for t in m.translations if t.locale != translation.locale), translation))
         if m.id == p["message_id"]
         else m
-        for m in case.messages
+        for m in _current(case, changes, "messages")
     )
-    return {"messages": messages}
 
 
-def _offer_changed(case: Case, event: CaseEvent) -> dict[str, Any]:
+def _offer_changed(case: Case, event: CaseEvent, changes: dict[str, Any]) -> None:
     assert isinstance(case, Complaint)
-    return {"offers": apply_offer_event(case.offers, event)}
+    changes["offers"] = apply_offer_event(_current(case, changes, "offers"), event)
 
 
-def _complaint_disputed(case: Case, event: CaseEvent) -> dict[str, Any]:
-    return {**_message_added(case, event), "disputed_at": event.at}
+def _complaint_disputed(case: Case, event: CaseEvent, changes: dict[str, Any]) -> None:
+    _message_added(case, event, changes)
+    changes["disputed_at"] = event.at
 
 
-def _case_closed(case: Case, event: CaseEvent) -> dict[str, Any]:
-    return {"closed_at": event.at, "closed_by": event.actor, "resolved_in_time": event.payload.get("resolved_in_time")}
+def _case_closed(case: Case, event: CaseEvent, changes: dict[str, Any]) -> None:
+    changes["closed_at"] = event.at
+    changes["closed_by"] = event.actor
+    changes["resolved_in_time"] = event.payload.get("resolved_in_time")
 
 
-def _case_escalated(case: Case, event: CaseEvent) -> dict[str, Any]:
+def _case_escalated(case: Case, event: CaseEvent, changes: dict[str, Any]) -> None:
     p = event.payload
-    return {"escalation": Escalation(p["reference"], event.actor, event.at, p["reason"], p.get("note"), p.get("clock"))}
+    changes["escalation"] = Escalation(p["reference"], event.actor, event.at, p["reason"], p.get("note"), p.get("clock"))
 
 
-def _clock_breached(case: Case, event: CaseEvent) -> dict[str, Any]:
+def _safety_issue_flagged(case: Case, event: CaseEvent, changes: dict[str, Any]) -> None:
+    changes["safety_issue"] = True
+
+
+def _clock_breached(case: Case, event: CaseEvent, changes: dict[str, Any]) -> None:
     clock = event.payload["clock"]
-    return {} if clock in case.breached_clocks else {"breached_clocks": (*case.breached_clocks, clock)}
+    breached = _current(case, changes, "breached_clocks")
+    if clock not in breached:
+        changes["breached_clocks"] = (*breached, clock)
 
 
-def _ticket_rated(case: Case, event: CaseEvent) -> dict[str, Any]:
-    return {"rating": Rating(event.payload["stars"], event.payload.get("comment"), event.at)}
+def _ticket_rated(case: Case, event: CaseEvent, changes: dict[str, Any]) -> None:
+    changes["rating"] = Rating(event.payload["stars"], event.payload.get("comment"), event.at)
 
 
-def _no_change(case: Case, event: CaseEvent) -> dict[str, Any]:
-    return {}
+def _no_change(case: Case, event: CaseEvent, changes: dict[str, Any]) -> None:
+    return None
 
 
 _OPENERS: dict[EventKind, Callable[[Case | None, CaseEvent], Case]] = {
@@ -337,7 +384,7 @@ _OPENERS: dict[EventKind, Callable[[Case | None, CaseEvent], Case]] = {
     EventKind.TICKET_OPENED: _ticket_opened,
     EventKind.HELP_REQUESTED: _help_requested,
 }
-_CHANGES: dict[EventKind, Callable[[Case, CaseEvent], dict[str, Any]]] = {
+_CHANGES: dict[EventKind, Callable[[Case, CaseEvent, dict[str, Any]], None]] = {
     EventKind.REVIEW_PASSED: _no_change,
     EventKind.MESSAGE_ADDED: _message_added,
     EventKind.CASE_CLOSED: _case_closed,
@@ -345,7 +392,7 @@ _CHANGES: dict[EventKind, Callable[[Case, CaseEvent], dict[str, Any]]] = {
     EventKind.COMPLAINT_DISPUTED: _complaint_disputed,
     **{kind: _offer_changed for kind in OFFER_EVENTS},
     EventKind.CASE_ESCALATED: _case_escalated,
-    EventKind.SAFETY_ISSUE_FLAGGED: lambda case, event: {"safety_issue": True},
+    EventKind.SAFETY_ISSUE_FLAGGED: _safety_issue_flagged,
     EventKind.POLICY_DISPUTED: _no_change,
     EventKind.CLOCK_BREACHED: _clock_breached,
     EventKind.DEADLINE_WARNING: _no_change,
@@ -354,40 +401,52 @@ _CHANGES: dict[EventKind, Callable[[Case, CaseEvent], dict[str, Any]]] = {
 }
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {
-    cls: tuple(a.name for a in attrs.fields(cls)) for cls in (Complaint, Ticket, HelpRequest)
-}
-_FIELD_PLANS: dict[type, tuple[operator.attrgetter[Any], dict[str, int]]] = {
-    cls: (operator.attrgetter(*names), {name: index for index, name in enumerate(names)})
-    for cls, names in _FIELD_NAMES.items()
-}
+_CASE_CLASSES: tuple[type[Case], ...] = (Complaint, Ticket, HelpRequest)
+_BUILDERS: dict[type, Callable[..., Case]] = {cls: frozen_builder(cls) for cls in _CASE_CLASSES}
+"""The built-in case classes' positional constructors, without the frozen constructor's overhead."""
+_REPLACERS: dict[type, Callable[[Any, dict[str, Any]], Case]] = {cls: frozen_replacer(cls) for cls in _CASE_CLASSES}
+"""``attrs.evolve`` for the built-in case classes (see :func:`replace_fields`)."""
+_build_message: Callable[..., Message] = frozen_builder(Message)
 
 
 def replace_fields(case: Case, changes: dict[str, Any]) -> Case:
     """``attrs.evolve`` for the case classes, without its per-call introspection.
 
     Case fields have no converters or validators (events are validated before they exist), so the
-    built-in case classes are rebuilt positionally from all their values at once; other classes are
-    copied slot by slot. This runs once per event on every command.
+    built-in case classes are copied by generated code (one copy function per set of changed
+    fields); other classes are copied slot by slot. Names that are not fields are ignored. This runs
+    once per command (see :func:`fold`).
     """
-    cls = type(case)
-    plan = _FIELD_PLANS.get(cls)
-    if plan is not None:
-        values = list(plan[0](case))
-        positions = plan[1]
-        for name, value in changes.items():
-            index = positions.get(name)
-            if index is not None:  # like the slot-by-slot copy, names that are not fields are ignored
-                values[index] = value
-        return cls(*values)
-    new = object.__new__(cls)
-    for name in tuple(a.name for a in attrs.fields(cls)):
+    replace = _REPLACERS.get(type(case))
+    if replace is not None:
+        return replace(case, changes)
+    new = object.__new__(type(case))
+    for name in tuple(a.name for a in attrs.fields(type(case))):
         object.__setattr__(new, name, changes[name] if name in changes else getattr(case, name))
     return new
 
 
-def apply(case: Case | None, event: CaseEvent) -> Case:
-    """Fold one event into the case it follows (``None`` before the opening event)."""
+def _follow(case: Case, event: CaseEvent, changes: dict[str, Any]) -> None:
+    """Record in ``changes`` what ``event``, which is not an opening event, changes on ``case`` (as
+    ``changes`` already changed it)."""
+    version = changes["version"] if "version" in changes else case.version
+    if event.version != version + 1:
+        raise ValidationError(
+            N_("Event version {version} does not follow version {previous} of case {case_id}."),
+            version=event.version,
+            previous=version,
+            case_id=event.case_id,
+        )
+    _CHANGES[event.kind](case, event, changes)
+    changes["version"] = event.version
+    changes["updated_at"] = event.at
+    status = event.payload.get("status")
+    if status is not None:
+        changes["status"] = status
+
+
+def _start(case: Case | None, event: CaseEvent) -> Case:
+    """Fold an opening event (or refuse an event that cannot come first, or an opening one that comes later)."""
     expected = 1 if case is None else case.version + 1
     if event.version != expected:
         raise ValidationError(
@@ -397,26 +456,37 @@ def apply(case: Case | None, event: CaseEvent) -> Case:
             case_id=event.case_id,
         )
     opener = _OPENERS.get(event.kind)
-    if opener is not None:
-        if case is not None:
-            raise ValidationError(N_("Case {case_id} is already open."), case_id=event.case_id)
-        return opener(None, event)
-    if case is None:
+    if opener is None:
         raise ValidationError(N_("Case {case_id} must start with an opening event."), case_id=event.case_id)
-    changes = _CHANGES[event.kind](case, event)
-    changes["version"] = event.version
-    changes["updated_at"] = event.at
-    status = event.payload.get("status")
-    if status is not None:
-        changes["status"] = status
+    if case is not None:
+        raise ValidationError(N_("Case {case_id} is already open."), case_id=event.case_id)
+    return opener(None, event)
+
+
+def apply(case: Case | None, event: CaseEvent) -> Case:
+    """Fold one event into the case it follows (``None`` before the opening event)."""
+    if case is None or event.kind in _OPENERS:
+        return _start(case, event)
+    changes: dict[str, Any] = {}
+    _follow(case, event, changes)
     return replace_fields(case, changes)
 
 
 def fold(events: Iterable[CaseEvent], case: Case | None = None) -> Case | None:
-    """Replay ``events`` onto ``case`` (``None`` to start from nothing); returns the resulting case."""
+    """Replay ``events`` onto ``case`` (``None`` to start from nothing); returns the resulting case.
+
+    The same as applying the events one by one (:func:`apply`), but the changes of the events that
+    follow one another are gathered and the case is rebuilt once, at the end.
+    """
+    changes: dict[str, Any] = {}
     for event in events:
-        case = apply(case, event)
-    return case
+        if case is None or event.kind in _OPENERS:
+            if case is not None and changes:  # (an opening event here is refused: name the version it follows)
+                case, changes = replace_fields(case, changes), {}
+            case = _start(case, event)
+        else:
+            _follow(case, event, changes)
+    return replace_fields(case, changes) if case is not None and changes else case
 
 
 def customer_may_see(event: CaseEvent) -> bool:

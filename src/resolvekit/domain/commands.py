@@ -71,6 +71,8 @@ def _text(value: object, field: str, policy: Policy) -> str:
 
 
 def _attachments(attachments: Iterable[Attachment], policy: Policy) -> list[dict[str, Any]]:
+    if (attachments.__class__ is tuple or attachments.__class__ is list) and not attachments:  # the usual case: no files
+        return []
     if isinstance(attachments, (str, bytes, Attachment)) or not isinstance(attachments, Iterable):
         raise ValidationError(N_("Attachments must be a list of Attachment values, not {type}."), type=type(attachments).__name__)
     items = list(attachments)

@@ -54,6 +54,12 @@ class EventKind(enum.StrEnum):
     locale, text, source_locale); the original stays as written."""
 
 
+def _event_kind(value: str) -> EventKind:
+    """``EventKind(value)``, without the enum's lookup when ``value`` already is one (as for every event
+    the commands make; events are built on every command)."""
+    return value if isinstance(value, EventKind) else EventKind(value)
+
+
 @attrs.frozen(hash=False)
 class CaseEvent:
     """One entry of a case's activity log.
@@ -66,7 +72,7 @@ class CaseEvent:
 
     case_id: str
     version: int
-    kind: EventKind = attrs.field(converter=EventKind)
+    kind: EventKind = attrs.field(converter=_event_kind)
     actor: Actor
     at: datetime
     payload: Mapping[str, Any] = attrs.field(factory=dict)

@@ -16,7 +16,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation, localcontext
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -26,6 +26,7 @@ from resolvekit.errors import CurrencyMismatch, InvalidAmount, InvalidShare
 __all__ = ["HUNDRED", "MAX_AMOUNT", "Money", "as_share", "minor_unit", "sum_money"]
 
 HUNDRED = Decimal(100)
+_set = object.__setattr__  # how a frozen Money is filled in (what attrs' own __init__ does)
 _ZEROS: dict[str, Money] = {}
 MAX_AMOUNT = Decimal(10) ** 15
 """The largest magnitude :class:`Money` accepts (exclusive): a quadrillion of any currency."""
@@ -64,8 +65,36 @@ def _currency_code(value: object) -> str:
     return code
 
 
+class _Unit(NamedTuple):
+    """What :class:`Money` needs of a currency: its checked code, its minor unit and zero on it."""
+
+    code: str
+    quantum: Decimal
+    zero: Decimal
+
+
+_UNITS: dict[str, _Unit] = {}
+"""Checked currencies by the spelling they were given in (only valid codes are kept: a bounded cache)."""
+
+
+def _unit(currency: object) -> _Unit:
+    """The :class:`_Unit` of ``currency``; an unknown code raises :class:`~resolvekit.errors.InvalidAmount`.
+
+    Money is built several times per command, so the code check and the minor unit are looked up
+    once per spelling of the code.
+    """
+    unit = _UNITS.get(currency) if isinstance(currency, str) else None
+    if unit is None:
+        code = _currency_code(currency)  # raises unless ``currency`` is a known code (so a str)
+        quantum = _quantum(code)
+        unit = _UNITS[str(currency)] = _Unit(code, quantum, quantum * 0)
+    return unit
+
+
 def _decimal(value: object, what: str) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, bool) or isinstance(value, float):
         # A float already lost the exact value the user typed; ask for a string or Decimal.
         raise InvalidAmount(
             N_("{what} {value!r} is a {type}; pass a Decimal or a string such as '12.50'."),
@@ -73,10 +102,11 @@ def _decimal(value: object, what: str) -> Decimal:
             value=value,
             type=type(value).__name__,
         )
-    try:
-        result = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except (InvalidOperation, ValueError, TypeError):
-        raise InvalidAmount(N_("{what} {value!r} is not a decimal number."), what=what, value=value) from None
+    else:
+        try:
+            result = Decimal(str(value).strip())
+        except (InvalidOperation, ValueError, TypeError):
+            raise InvalidAmount(N_("{what} {value!r} is not a decimal number."), what=what, value=value) from None
     if not result.is_finite():
         raise InvalidAmount(N_("{what} must be a finite number, got {value}."), what=what, value=str(result))
     if abs(result) >= MAX_AMOUNT:
@@ -113,17 +143,19 @@ class Money:
     currency: str
 
     def __init__(self, amount: object, currency: str) -> None:
-        code = _currency_code(currency)
+        code, quantum, zero = _unit(currency)
         value = _decimal(amount, "amount")
-        quantum = _quantum(code)
-        if value != value.quantize(quantum, rounding=ROUND_FLOOR):
+        # An amount on the minor unit is its own floor; that floor is then the amount, on the unit.
+        on_unit = value.quantize(quantum, ROUND_FLOOR)  # (rounding by position: a keyword costs more)
+        if value != on_unit:
             raise InvalidAmount(
                 N_("{value} {currency} has more decimals than {currency} allows ({digits}); round it to the minor unit."),
                 value=str(value),
                 currency=code,
                 digits=minor_unit(code),
             )
-        self.__attrs_init__(value.quantize(quantum) if value else quantum * 0, code)
+        _set(self, "amount", on_unit if value else zero)
+        _set(self, "currency", code)
 
     # -- construction -----------------------------------------------------------------------------
 
@@ -139,8 +171,8 @@ class Money:
     def _exact(cls, amount: Decimal, currency: str) -> Money:
         """Skip the checks: ``amount`` is already on ``currency``'s minor unit (sums, differences, multiples)."""
         money = object.__new__(cls)
-        object.__setattr__(money, "amount", amount)
-        object.__setattr__(money, "currency", currency)
+        _set(money, "amount", amount)
+        _set(money, "currency", currency)
         return money
 
     @classmethod

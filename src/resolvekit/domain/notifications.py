@@ -7,17 +7,20 @@ so the receiving side can drop a duplicate delivery.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
 from resolvekit._i18n import N_
 from resolvekit.domain import labels
+from resolvekit.domain._build import frozen_builder
 from resolvekit.domain.actors import Role
 from resolvekit.domain.cases import Case
 from resolvekit.domain.events import CaseEvent, EventKind
+from resolvekit.domain.offers import BUILTIN_KINDS
 from resolvekit.domain.sla import SLA_EVENTS, sla_params
 from resolvekit.errors import ConfigurationError
 
@@ -174,72 +177,75 @@ class Notification:
 
 _CUSTOMER, _MERCHANT, _PLATFORM = Role.CUSTOMER, Role.MERCHANT, Role.PLATFORM
 
-# (event kind, author role or None for any) -> [(recipient role, subject id, body id)]
-_RULES: dict[EventKind, list[tuple[Role, str, str]]] = {
-    EventKind.COMPLAINT_OPENED: [
+Rule = tuple[Role, str, str]
+"""(recipient role, subject id, body id)"""
+
+# event kind -> its rules (tuples: immutable, so the derived plans below can be cached)
+_RULES: dict[EventKind, tuple[Rule, ...]] = {
+    EventKind.COMPLAINT_OPENED: (
         (_CUSTOMER, N_("Complaint {case_id} received"), N_("We received your complaint about order {order_number}. Keep your complaint number {case_id} to follow it up.")),
         (_PLATFORM, N_("New complaint {case_id} to review"), N_("A complaint about order {order_number} awaits platform review.")),
-    ],
-    EventKind.TICKET_OPENED: [
+    ),
+    EventKind.TICKET_OPENED: (
         (_CUSTOMER, N_("Ticket {case_id} received"), N_("Your ticket is under the merchant's review.")),
         (_MERCHANT, N_("New ticket {case_id}"), N_("{customer_name} opened a ticket: {description}")),
-    ],
-    EventKind.REVIEW_PASSED: [
+    ),
+    EventKind.REVIEW_PASSED: (
         (_MERCHANT, N_("Complaint {case_id} awaits your response"), N_("A complaint about order {order_number} passed review and awaits your response.")),
         (_CUSTOMER, N_("Complaint {case_id} passed review"), N_("Your complaint was passed to the merchant.")),
-    ],
-    EventKind.OFFER_PROPOSED: [
+    ),
+    EventKind.OFFER_PROPOSED: (
         (_CUSTOMER, N_("A resolution was offered for {case_id}"), N_("{author_label} offers: {offer_kind} {offer_amount}. {text}")),
-    ],
-    EventKind.OFFER_ACCEPTED: [
+    ),
+    EventKind.OFFER_ACCEPTED: (
         (_MERCHANT, N_("Offer accepted on {case_id}"), N_("The offer {offer_id} on order {order_number} was accepted.")),
-    ],
-    EventKind.OFFER_REJECTED: [
+    ),
+    EventKind.OFFER_REJECTED: (
         (_MERCHANT, N_("Offer rejected on {case_id}"), N_("{customer_name} rejected the offer {offer_id}: {reason}")),
-    ],
-    EventKind.OFFER_WITHDRAWN: [
+    ),
+    EventKind.OFFER_WITHDRAWN: (
         (_CUSTOMER, N_("Offer withdrawn on {case_id}"), N_("The offer {offer_id} was withdrawn.")),
-    ],
-    EventKind.OFFER_EXPIRED: [
+    ),
+    EventKind.OFFER_EXPIRED: (
         (_CUSTOMER, N_("Offer expired on {case_id}"), N_("The offer {offer_id} expired without an answer.")),
         (_MERCHANT, N_("Offer expired on {case_id}"), N_("The offer {offer_id} expired without an answer.")),
-    ],
-    EventKind.OFFER_AWAITING_RETURN: [
+    ),
+    EventKind.OFFER_AWAITING_RETURN: (
         (_CUSTOMER, N_("Send the item back for {case_id}"), N_("Use the prepaid return label: {label}. Your refund follows when the item arrives.")),
-    ],
-    EventKind.OFFER_EXECUTED: [
+    ),
+    EventKind.OFFER_EXECUTED: (
         (_CUSTOMER, N_("Your resolution for {case_id} is done"), N_("The offer {offer_id} on order {order_number} was carried out.")),
-    ],
-    EventKind.OFFER_FAILED: [
+    ),
+    EventKind.OFFER_FAILED: (
         (_MERCHANT, N_("Offer {offer_id} could not be carried out"), N_("Step {step} failed: {reason}. It will be retried.")),
         (_PLATFORM, N_("Offer {offer_id} could not be carried out"), N_("Step {step} failed: {reason}. It will be retried.")),
-    ],
-    EventKind.COMPLAINT_DISPUTED: [
+    ),
+    EventKind.COMPLAINT_DISPUTED: (
         (_CUSTOMER, N_("The merchant answered complaint {case_id}"), N_("The merchant considers the complaint not valid: {body}")),
         (_PLATFORM, N_("Complaint {case_id} disputed by the merchant"), N_("The merchant considers the complaint not valid: {body}")),
-    ],
-    EventKind.CASE_CLOSED: [  # both sides learn of it, except the side that closed
+    ),
+    EventKind.CASE_CLOSED: (  # both sides learn of it, except the side that closed
         (_MERCHANT, N_("{kind_label} {case_id} was closed"), N_("The {kind_name} about order {order_number} was closed.")),
         (_CUSTOMER, N_("{kind_label} {case_id} was closed"), N_("The {kind_name} about order {order_number} was closed.")),
-    ],
-    EventKind.TICKET_RATED: [
+    ),
+    EventKind.TICKET_RATED: (
         (_MERCHANT, N_("Ticket {case_id} was rated"), N_("The customer rated the ticket {stars} of 5.")),
-    ],
-    EventKind.CASE_ESCALATED: [
+    ),
+    EventKind.CASE_ESCALATED: (
         (_PLATFORM, N_("{kind_label} {case_id} escalated to the platform"), N_("Reason: {reason_label}. Reference {reference}. Follow up within 48 hours.")),
         (_MERCHANT, N_("{kind_label} {case_id} was escalated"), N_("The {kind_name} about order {order_number} went to the platform ({reason_label}). Reference {reference}.")),
         (_CUSTOMER, N_("Your {kind_name} {case_id} went to the platform"), N_("The platform team now follows your case ({reason_label}). Reference {reference}.")),
-    ],
-    EventKind.DEADLINE_WARNING: [
+    ),
+    EventKind.DEADLINE_WARNING: (
         (_MERCHANT, N_("Respond to {case_id} by {deadline}"), N_("The {clock_label} deadline of the {kind_name} about order {order_number} is {deadline}.")),
-    ],
-    EventKind.CLOCK_BREACHED: [
+    ),
+    EventKind.CLOCK_BREACHED: (
         (_MERCHANT, N_("Deadline missed on {case_id}"), N_("The {clock_label} deadline of the {kind_name} about order {order_number} passed at {deadline}.")),
         (_PLATFORM, N_("Deadline missed on {case_id}"), N_("The {clock_label} deadline passed at {deadline}.")),
-    ],
-    EventKind.AUTO_CLOSE_WARNED: [
+    ),
+    EventKind.AUTO_CLOSE_WARNED: (
         (_CUSTOMER, N_("{kind_label} {case_id} will close soon"), N_("Without a reply from you, the {kind_name} about order {order_number} closes automatically at {closes_at}.")),
-    ],
+    ),
 }
 _REVIEW = "under_platform_review"
 _REPLY_TO_CUSTOMER = (_CUSTOMER, N_("New reply on {case_id}"), N_("{author_label} replied: {body}"))
@@ -248,58 +254,56 @@ _KIND_LABELS = labels.KIND_LABELS
 _AUTHOR_LABELS = {_MERCHANT: N_("The merchant"), _PLATFORM: N_("The platform team")}
 
 
-Rule = tuple[Role, str, str]
-
 # Self-service (DOMAIN section 3): what the delayed-order triage sends, and platform-routed tickets.
-_TRACKING_LINK: list[Rule] = [
+_TRACKING_LINK: tuple[Rule, ...] = (
     (_CUSTOMER, N_("Tracking order {order_number}"), N_("Your order {order_number} is '{order_status}'. Follow it here: {tracking_url}")),
-]
-_TRACKING_ON_ORDER_PAGE: list[Rule] = [
+)
+_TRACKING_ON_ORDER_PAGE: tuple[Rule, ...] = (
     (
         _CUSTOMER,
         N_("Tracking order {order_number}"),
         N_("Your order {order_number} is '{order_status}'. Its tracking link is on the order's page in your account."),
     ),
-]
-_ORDER_DETAILS: list[Rule] = [
+)
+_ORDER_DETAILS: tuple[Rule, ...] = (
     (
         _CUSTOMER,
         N_("Details of order {order_number}"),
         N_("Order {order_number} was placed on {placed_at} and its status is '{order_status}'. Items: {items}. Total paid: {total_paid}."),
     ),
-]
+)
 _LATE_ORDER_TICKET = (
     _MERCHANT,
     N_("Order {order_number} is late: ticket {case_id}"),
     N_("A ticket was opened automatically: order {order_number} is {age_hours} hours old and still '{order_status}'."),
 )
-_AUTOMATIC_TICKET: list[Rule] = [
+_AUTOMATIC_TICKET: tuple[Rule, ...] = (
     (
         _CUSTOMER,
         N_("Ticket {case_id}: order {order_number} is late"),
         N_("Order {order_number} is taking longer than expected, so ticket {case_id} was opened with the store for you. Follow the order here: {tracking_url}"),
     ),
     _LATE_ORDER_TICKET,
-]
-_AUTOMATIC_TICKET_NO_LINK: list[Rule] = [
+)
+_AUTOMATIC_TICKET_NO_LINK: tuple[Rule, ...] = (
     (
         _CUSTOMER,
         N_("Ticket {case_id}: order {order_number} is late"),
         N_("Order {order_number} is taking longer than expected, so ticket {case_id} was opened with the store for you. Its tracking link is on the order's page in your account."),
     ),
     _LATE_ORDER_TICKET,
-]
-_PLATFORM_TICKET: list[Rule] = [
+)
+_PLATFORM_TICKET: tuple[Rule, ...] = (
     (_CUSTOMER, N_("Ticket {case_id} received"), N_("Your ticket went to the platform team, who will contact you within a few days.")),
     (_PLATFORM, N_("New ticket {case_id} for the platform team"), N_("{customer_name} opened a '{ticket_type}' ticket at store {store_id}. {form} {description}")),
-]
+)
 
 
 _SELF_SERVICE_KINDS = frozenset({EventKind.HELP_REQUESTED, EventKind.TICKET_OPENED})
 """The only event kinds :func:`_self_service` may answer for."""
 
 
-def _self_service(case: Case, event: CaseEvent) -> tuple[list[Rule], dict[str, Any]] | None:
+def _self_service(case: Case, event: CaseEvent) -> tuple[tuple[Rule, ...], dict[str, Any]] | None:
     """Rules and parameters of self-service events that differ from the plain tables, or ``None``."""
     p = event.payload
     if event.kind is EventKind.HELP_REQUESTED:
@@ -343,59 +347,185 @@ def _recipient_id(case: Case, role: Role) -> str:
     return "platform"
 
 
-def _localized(params: dict[str, Any]) -> None:
-    """Turn the locale-dependent parameters (labels, deadlines) into localized values, in place."""
-    for key in ("kind_label", "kind_name", "author_label", "reason_label", "clock_label"):
-        value = params.get(key)
+# -- the hot path -------------------------------------------------------------------------------------
+#
+# notifications_for runs in every command's transaction, so what depends only on constants is worked
+# out once and kept: which rules apply to an (event kind, author role, case routing) is a "plan"
+# (the rule tables are immutable tuples); a recipient (a frozen value) is built once per (role, id,
+# preferences); and the localized labels of case kinds, statuses, authors and offer kinds are built
+# once per id. Those labels are dicts shared by every notification that shows them: notification
+# parameters are read-only (the localizer, delivery and the outbox only read them; to_dict copies).
+# Everything an event brings (its parameters, the translatable text) is built afresh per event.
+
+# Enum members as module constants: reading one off its class takes several times longer.
+_SYSTEM = Role.SYSTEM
+_MESSAGE_ADDED, _COMPLAINT_OPENED, _OFFER_PROPOSED = EventKind.MESSAGE_ADDED, EventKind.COMPLAINT_OPENED, EventKind.OFFER_PROPOSED
+
+_Target = tuple[Role, bool, str, str]
+"""One notification to make per channel: (recipient role, whether it is the customer, subject id, body id)."""
+
+_Plan = tuple[str, tuple[_Target, ...]]
+"""The event kind's value (for :attr:`Notification.event_kind`) and the event's targets, in order."""
+
+_Address = tuple[Recipient, str]
+"""A recipient and the ``"{role}:{id}:"`` part of the keys of its notifications."""
+
+_Label = dict[str, Any] | str
+"""A localized label, or ``""`` for an empty message (as the parameters have always had it)."""
+
+
+@functools.cache  # bounded: finitely many rule tables, event kinds and roles
+def _plan(rules: tuple[Rule, ...], kind: EventKind, author: Role, platform_routed: bool, platform_review: bool) -> _Plan:
+    """Who ``rules`` tell of an event of ``kind`` by ``author``, and with which texts.
+
+    The side that closed a case is not told of it; a complaint opened without platform review
+    (``platform_review`` false) tells the platform nothing; a platform-routed case's staff side is
+    the platform. Proactive messages are left to the caller: that depends on the event's time.
+    """
+    targets: list[_Target] = []
+    for role, subject, body in rules:
+        if kind is EventKind.CASE_CLOSED and role is author:
+            continue  # the side that closed the case knows
+        if kind is EventKind.COMPLAINT_OPENED and role is _PLATFORM and not platform_review:
+            continue  # the policy skips platform review: nothing awaits the platform
+        if platform_routed and role is _MERCHANT:  # a platform-routed ticket's staff side is the platform
+            role = _PLATFORM
+        targets.append((role, role is _CUSTOMER, subject, body))
+    return str(kind), tuple(targets)  # a StrEnum's str() is its value
+
+
+def _table(kind: EventKind, author: Role) -> tuple[Rule, ...]:
+    """The rules of the plain tables for an event of ``kind`` by ``author``."""
+    if kind is EventKind.MESSAGE_ADDED:  # a reply notifies the other side
+        return (_REPLY_TO_MERCHANT,) if author is _CUSTOMER else (_REPLY_TO_CUSTOMER,)
+    return _RULES.get(kind, ())
+
+
+_PLANS: dict[tuple[EventKind, Role, bool, bool], _Plan] = {}
+"""(event kind, author role, platform-routed, platform review) -> the :func:`_plan` of the plain
+tables; a plain dict lookup, cheaper than :func:`_plan`'s own cache (whose key hashes the rules).
+Bounded by the number of event kinds and roles. ``platform review`` is false but for openings."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _customer_address(customer_id: str, locale: str | None, time_zone: str | None) -> _Address:
+    return Recipient(_CUSTOMER, customer_id, locale=locale, time_zone=time_zone), f"{_CUSTOMER}:{customer_id}:"
+
+
+@functools.lru_cache(maxsize=4096)
+def _store_address(store_id: str) -> _Address:
+    return Recipient(_MERCHANT, store_id), f"{_MERCHANT}:{store_id}:"
+
+
+_PLATFORM_ADDRESS: _Address = (Recipient(_PLATFORM, "platform"), f"{_PLATFORM}:platform:")
+
+
+def _address(case: Case, role: Role) -> _Address:
+    """Who ``role`` is on ``case`` (customers with their known preferences)."""
+    if role is _CUSTOMER:
+        return _customer_address(case.customer_id, getattr(case, "customer_locale", None), getattr(case, "customer_time_zone", None))
+    if role is _MERCHANT:
+        return _store_address(case.store_id)
+    return _PLATFORM_ADDRESS
+
+
+def _label(message: str) -> _Label:
+    """``message`` as a localized label; an empty message stays as it is."""
+    return labels.label(message) if message else message
+
+
+_AUTHOR_PARAMS: dict[Role, _Label] = {role: _label(_AUTHOR_LABELS.get(role, "")) for role in Role}
+"""The ``author_label`` parameter of an event by each role."""
+
+_CASE_PARAMS: dict[tuple[str, str], tuple[_Label, _Label, dict[str, Any]]] = {}
+"""(case kind, status) -> the ``kind_label``, ``kind_name`` and ``status`` parameters."""
+
+_OFFER_KIND_PARAMS: dict[str, _Label] = {}
+"""Offer kind -> its ``offer_kind`` parameter: the label of a built-in kind, else the host's term."""
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def _remember(cache: dict[_K, _V], key: _K, value: _V) -> _V:
+    """Keep ``value`` in ``cache`` (one of the caches above: filled as ids are met, never beyond 1,024 entries)."""
+    if len(cache) >= 1024:  # the ids are few; odd values must not make the cache grow without bound
+        cache.clear()
+    cache[key] = value
+    return value
+
+
+def _case_params(kind: str, status: str) -> tuple[_Label, _Label, dict[str, Any]]:
+    found = _CASE_PARAMS.get((kind, status))
+    if found is None:
+        found = _remember(_CASE_PARAMS, (kind, status), (_label(_KIND_LABELS[kind]), _label(labels.KIND_NAMES[kind]), labels.status(status)))
+    return found
+
+
+def _offer_kind_param(kind: str) -> _Label:
+    found = _OFFER_KIND_PARAMS.get(kind)
+    if found is None:
+        builtin = BUILTIN_KINDS.get(kind)
+        found = _remember(_OFFER_KIND_PARAMS, kind, labels.label(builtin.label) if builtin is not None else labels.term(kind) if kind else "")
+    return found
+
+
+def _sla_params(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`~resolvekit.domain.sla.sla_params`, with the labels and moments localized."""
+    params = sla_params(payload)
+    for key in ("reason_label", "clock_label"):
+        value = params[key]
         if isinstance(value, str) and value:
             params[key] = labels.label(value)
-    for key in ("deadline", "closes_at", "expires_at"):
-        value = params.get(key)
+    for key in ("deadline", "closes_at"):
+        value = params[key]
         if isinstance(value, str) and value:
             params[key] = labels.moment(value)
+    return params
 
 
 def _offer_params(p: Mapping[str, Any]) -> dict[str, Any]:
-    from resolvekit.domain.offers import BUILTIN_KINDS
-
+    """The parameters of an event about an offer (localized)."""
     amount: Any = ""
-    if p.get("amount") is not None and p.get("currency"):
-        amount = labels.money(p["amount"], p["currency"])
-    elif p.get("percent") is not None:
-        amount = labels.percent(p["percent"])
-    kind = str(p.get("kind", ""))
-    builtin = BUILTIN_KINDS.get(kind)
+    if (value := p.get("amount")) is not None and (currency := p.get("currency")):
+        amount = labels.money(value, currency)
+    elif (value := p.get("percent")) is not None:
+        amount = labels.percent(value)
+    expires_at = p.get("expires_at") or ""
     return {
         "offer_id": p["offer_id"],
-        "offer_kind": labels.label(builtin.label) if builtin is not None else labels.term(kind) if kind else "",
+        "offer_kind": _offer_kind_param(str(p.get("kind", ""))),
         "offer_amount": amount,
         "text": p.get("text") or "",
         "reason": p.get("reason") or "",
         "step": p.get("step") or "",
         "label": p.get("label") or "",
-        "expires_at": p.get("expires_at") or "",
+        "expires_at": labels.moment(expires_at) if isinstance(expires_at, str) and expires_at else expires_at,
     }
 
 
-def _written_text(event: CaseEvent) -> str | None:
-    """The parameter holding text a person wrote (for machine translation), if the event has one."""
+def _translatable(case: Case, event: CaseEvent) -> dict[str, Any] | None:
+    """The text a person wrote that the event carries, for machine translation, if it has one:
+    which parameter holds it, the message id, its language when known and its author."""
     p = event.payload
-    if p.get("message_id") and isinstance(p.get("body"), str):
-        return "body"  # a reply, or the merchant's answer to a complaint
-    if event.kind is EventKind.OFFER_PROPOSED and isinstance(p.get("text"), str) and p["text"].strip():
-        return "text"
-    return None
+    message_id = p.get("message_id")
+    if message_id and isinstance(p.get("body"), str):
+        param = "body"  # a reply, or the merchant's answer to a complaint
+    elif event.kind is _OFFER_PROPOSED and isinstance(text := p.get("text"), str) and text.strip():
+        param = "text"
+    else:
+        return None
+    author = event.actor.role
+    if author is _CUSTOMER:
+        language, author_id = p.get("language") or getattr(case, "customer_locale", None), case.customer_id
+    else:
+        language, author_id = p.get("language") or None, _recipient_id(case, author) if author is not _SYSTEM else "system"
+    return {"param": param, "message_id": message_id, "language": language, "author": {"role": str(author), "id": author_id}}
 
 
-def _recipient(case: Case, role: Role) -> Recipient:
-    if role is _CUSTOMER:
-        return Recipient(
-            role,
-            case.customer_id,
-            locale=getattr(case, "customer_locale", None),
-            time_zone=getattr(case, "customer_time_zone", None),
-        )
-    return Recipient(role, _recipient_id(case, role))
+# A command makes a notification per (event, recipient, channel): built positionally (every field, in
+# order) without the frozen constructor's overhead (see resolvekit.domain._build).
+_new_notification: Callable[..., Notification] = frozen_builder(Notification)
 
 
 def notifications_for(
@@ -410,86 +540,65 @@ def notifications_for(
     comes more than ``policy.proactive_window`` after the order's completion.
     """
     channels = policy.channels if policy is not None else (channel,)
-    completed_at: datetime | None = getattr(case, "order_completed_at", None)
+    case_id = case.id
     platform_routed = getattr(case, "routing", "merchant") == "platform"
-    kind_label, kind_name = _KIND_LABELS[case.kind], labels.KIND_NAMES[case.kind]
-    recipients: dict[Role, Recipient] = {}  # built once per role: the case does not change in the loop
+    # The case does not change in the loop: its part of the parameters is looked up once.
+    order_number = case.order_number or ""
+    customer_name = case.customer_name
+    kind_label, kind_name, status = _case_params(case.kind, case.status)
+    platform_review = case.status == _REVIEW
+    addresses: dict[Role, _Address] = {}
     result: list[Notification] = []
+    append = result.append
     for event in events:
-        translatable: dict[str, Any] | None = None
-        if event.kind is EventKind.MESSAGE_ADDED:
-            if event.payload.get("internal") or event.payload.get("no_response_needed"):
-                continue
-            rules = [_REPLY_TO_MERCHANT if event.actor.role is _CUSTOMER else _REPLY_TO_CUSTOMER]
-        else:
-            rules = _RULES.get(event.kind, [])
-        written = _written_text(event)
-        if written is not None:
-            author = event.actor.role
-            translatable = {
-                "param": written,
-                "message_id": event.payload.get("message_id"),
-                "language": event.payload.get("language")
-                or (getattr(case, "customer_locale", None) if author is _CUSTOMER else None),
-                "author": {"role": str(author), "id": _recipient_id(case, author) if author is not Role.SYSTEM else "system"},
-            }
-        special = _self_service(case, event) if event.kind in _SELF_SERVICE_KINDS else None
+        kind, payload, author = event.kind, event.payload, event.actor.role
+        if kind is _MESSAGE_ADDED and (payload.get("internal") or payload.get("no_response_needed")):
+            continue
+        special = _self_service(case, event) if kind in _SELF_SERVICE_KINDS else None
         if special is not None:
-            rules = special[0]
-        author_label = _AUTHOR_LABELS.get(event.actor.role, "")
-        params: dict[str, Any] = {  # the labels localized here, as _localized would
-            "case_id": case.id,
-            "order_number": case.order_number or "",
-            "customer_name": case.customer_name,
-            "kind_label": labels.label(kind_label) if kind_label else kind_label,
-            "kind_name": labels.label(kind_name) if kind_name else kind_name,
-            "author_label": labels.label(author_label) if author_label else author_label,
-            "status": labels.status(case.status),
+            kind_value, targets = _plan(special[0], kind, author, platform_routed, platform_review)
+        else:
+            plan_key = (kind, author, platform_routed, platform_review and kind is _COMPLAINT_OPENED)
+            plan = _PLANS.get(plan_key)
+            if plan is None:
+                plan = _PLANS[plan_key] = _plan(_table(kind, author), *plan_key)
+            kind_value, targets = plan
+        if not targets:
+            continue  # nobody to tell (and nothing below could fail)
+        translatable = _translatable(case, event) if "message_id" in payload or kind is _OFFER_PROPOSED else None
+        params: dict[str, Any] = {
+            "case_id": case_id,
+            "order_number": order_number,
+            "customer_name": customer_name,
+            "kind_label": kind_label,
+            "kind_name": kind_name,
+            "author_label": _AUTHOR_PARAMS[author],
+            "status": status,
         }
-        for key in ("body", "text", "description"):
-            if key in event.payload:
-                params[key] = event.payload[key]
-        if "stars" in event.payload:
-            params["stars"] = labels.number(event.payload["stars"])
-        extended = False  # only parameters added below still need localizing
-        if event.kind in SLA_EVENTS:
-            params.update(sla_params(event.payload))
-            extended = True
-        if "offer_id" in event.payload:
-            params.update(_offer_params(event.payload))
-            extended = True
+        if "body" in payload:
+            params["body"] = payload["body"]
+        if "text" in payload:
+            params["text"] = payload["text"]
+        if "description" in payload:
+            params["description"] = payload["description"]
+        if "stars" in payload:
+            params["stars"] = labels.number(payload["stars"])
+        if kind in SLA_EVENTS:
+            params.update(_sla_params(payload))
+        if "offer_id" in payload:
+            params.update(_offer_params(payload))
         if special is not None:
             params.update(special[1])
-            extended = True
-        if extended:
-            _localized(params)
-        kind_value = str(event.kind)  # a StrEnum's str() is its value (cheaper than .value)
-        proactive = policy is not None and kind_value in policy.proactive_events
-        for role, subject, body in rules:
-            if event.kind is EventKind.CASE_CLOSED and role is event.actor.role:
-                continue  # the side that closed the case knows
-            if event.kind is EventKind.COMPLAINT_OPENED and role is _PLATFORM and case.status != _REVIEW:
-                continue  # the policy skips platform review: nothing awaits the platform
-            if platform_routed and role is _MERCHANT:  # a platform-routed ticket's staff side is the platform
-                role = _PLATFORM
-            if proactive and role is _CUSTOMER and policy is not None:
-                if not proactive_allowed(completed_at, event.at, policy.proactive_window):
-                    continue
-            recipient = recipients.get(role) or recipients.setdefault(role, _recipient(case, role))
-            role_value = str(role)
+        version = event.version
+        for role, to_customer, subject, body in targets:
+            if to_customer and policy is not None and kind_value in policy.proactive_events:
+                if not proactive_allowed(getattr(case, "order_completed_at", None), event.at, policy.proactive_window):
+                    continue  # a proactive message too long after the order's completion
+            address = addresses.get(role)
+            if address is None:
+                address = addresses[role] = _address(case, role)
+            recipient, address_key = address
             for name in channels:
-                result.append(
-                    Notification(
-                        key=f"{case.id}:{event.version}:{role_value}:{recipient.id}:{name}",
-                        case_id=case.id,
-                        event_version=event.version,
-                        event_kind=kind_value,
-                        recipient=recipient,
-                        channel=name,
-                        subject=subject,
-                        body=body,
-                        params=params,
-                        translatable=translatable,
-                    )
-                )
+                # key, case_id, event_version, event_kind, recipient, channel, subject, body, params, translatable
+                append(_new_notification(f"{case_id}:{version}:{address_key}{name}", case_id, version, kind_value, recipient, name, subject, body, params, translatable))
     return result

@@ -24,8 +24,8 @@ from resolvekit.domain.actors import Actor, Role
 from resolvekit.domain.cases import Case, Complaint
 from resolvekit.domain.commands import _attachments, _confirmation, _event, _only_kind, _text, _transition
 from resolvekit.domain.events import CaseEvent, EventKind
-from resolvekit.domain.money import Money, as_share
-from resolvekit.domain.offers import MONEY_STEPS, Offer, OfferKind, OfferLine, OrderLedger, Terms, check_offer
+from resolvekit.domain.money import HUNDRED, Money, as_share
+from resolvekit.domain.offers import MONEY_STEPS, Offer, OfferKind, OfferLine, OrderLedger, Terms, _proposal_data, check_offer
 from resolvekit.domain.policy import Policy
 from resolvekit.domain.transitions import ACTIONS, lifecycle_for
 from resolvekit.domain.values import Attachment, Order
@@ -249,9 +249,10 @@ def _terms(
             raise _over_base(money, base, order)
         parts = money.allocate([value for _, _, value in chosen])
         share_lines = tuple(OfferLine(sku, q, part) for (sku, q, _), part in zip(chosen, parts, strict=True))
-    if "refund" in kind.steps and money <= base:
-        offers = policy.offers
-        low, high = offers.partial_refund_min_percent, offers.partial_refund_max_percent
+    offers = policy.offers
+    low, high = offers.partial_refund_min_percent, offers.partial_refund_max_percent
+    # (with the default 0% to 100%, a positive amount not above the base always passes)
+    if "refund" in kind.steps and money <= base and (low or high != HUNDRED):
         exact = money.amount * 100
         if exact < base.amount * low or exact > base.amount * high:
             raise InvalidShare(
@@ -314,31 +315,30 @@ def propose_offer(
     if offer_kind.terms is Terms.TEXT or text is not None:
         text = _text(text, "text", policy)
     order = _order(complaint)
+    moves_money = offer_kind.moves_money
     # Only money offers (and full terms, which are "what remains") need the order's other offers.
-    needs_ledger = offer_kind.moves_money or offer_kind.terms is Terms.FULL
+    needs_ledger = moves_money or offer_kind.terms is Terms.FULL
     ledger = _ledger(order, complaint, order_offers) if needs_ledger else OrderLedger.of(order, ())
     money, share, lines = _terms(offer_kind, ledger, amount, percent, items, policy)
-    if offer_kind.moves_money and money is not None:
+    if moves_money and money is not None:
         ledger.check(money, lines, units=offer_kind.terms is Terms.FULL)
     expiry = policy.offers.expiry
     version = complaint.version + 1
-    offer = Offer(
-        id=f"{complaint.id}/o{version}",
-        kind=offer_kind.name,
-        status="proposed",
-        proposed_by=actor,
-        proposed_at=now,
-        steps=offer_kind.steps,
-        moves_money=offer_kind.moves_money,
-        keeps_item=offer_kind.keeps_item,
-        terms=offer_kind.terms.value,
-        expires_at=None if expiry is None else now + expiry,
-        amount=money,
-        percent=share,
-        lines=lines,
-        text=text,
+    terms = _proposal_data(  # the new offer's ``to_dict()``, without building it
+        f"{complaint.id}/o{version}",
+        offer_kind.name,
+        offer_kind.steps,
+        moves_money,
+        offer_kind.keeps_item,
+        offer_kind.terms.value,
+        None if expiry is None else now + expiry,
+        money,
+        share,
+        lines,
+        text,
     )
-    return [_event(complaint.id, version, EventKind.OFFER_PROPOSED, actor, now, {**offer.to_dict(), **payload})]
+    terms.update(payload)  # (as ``{**terms, **payload}``)
+    return [_event(complaint.id, version, EventKind.OFFER_PROPOSED, actor, now, terms)]
 
 
 def _accepting(

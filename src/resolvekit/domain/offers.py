@@ -31,7 +31,8 @@ This module is pure: no I/O, no clock, no plugins.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -39,6 +40,7 @@ from typing import Any
 import attrs
 
 from resolvekit._i18n import N_
+from resolvekit.domain._build import frozen_builder, frozen_replacer
 from resolvekit.domain.actors import Actor
 from resolvekit.domain.events import CaseEvent, EventKind
 from resolvekit.domain.money import HUNDRED, Money
@@ -96,6 +98,9 @@ RESERVING: frozenset[str] = frozenset({"accepted", "executing", "awaiting_return
 """Offer statuses whose money is counted against what was paid (accepted-pending and executed)."""
 
 
+_SHARE: str = Terms.SHARE.value
+
+
 def _steps(value: Iterable[str]) -> tuple[str, ...]:
     return tuple(value)
 
@@ -122,7 +127,7 @@ class OfferKind:
     @property
     def moves_money(self) -> bool:
         """Whether executing the offer pays money to the customer (refund or wallet credit)."""
-        return any(step in MONEY_STEPS for step in self.steps)
+        return not MONEY_STEPS.isdisjoint(self.steps)
 
 
 BUILTIN_KINDS: Mapping[str, OfferKind] = {
@@ -299,46 +304,73 @@ class Offer:
 
     def to_dict(self) -> dict[str, Any]:
         """The terms of a newly proposed offer as JSON-ready data (the ``offer_proposed`` payload)."""
-        return {
-            "offer_id": self.id,
-            "kind": self.kind,
-            "steps": list(self.steps),
-            "moves_money": self.moves_money,
-            "keeps_item": self.keeps_item,
-            "terms": self.terms,
-            "expires_at": None if self.expires_at is None else self.expires_at.isoformat(),
-            "amount": None if self.amount is None else str(self.amount.amount),
-            "currency": self.currency,
-            "percent": None if self.percent is None else str(self.percent),
-            "lines": [line.to_dict() for line in self.lines],
-            "text": self.text,
-        }
+        return _proposal_data(
+            self.id, self.kind, self.steps, self.moves_money, self.keeps_item, self.terms, self.expires_at,
+            self.amount, self.percent, self.lines, self.text,
+        )  # fmt: skip
 
     @classmethod
     def proposed(cls, data: Mapping[str, Any], actor: Actor, at: datetime) -> Offer:
         """Rebuild a proposed offer from an ``offer_proposed`` payload."""
-        currency = data.get("currency")
-        amount = None if data.get("amount") is None else Money(Decimal(data["amount"]), str(currency))
-        lines = tuple(
-            OfferLine(line["sku"], int(line["quantity"]), Money(Decimal(line["amount"]), str(currency)))
-            for line in data.get("lines", ())
+        get = data.get
+        currency = get("currency")
+        amount = None if get("amount") is None else Money(Decimal(data["amount"]), str(currency))
+        raw_lines = get("lines", ())
+        lines: tuple[OfferLine, ...] = ()
+        if raw_lines or not isinstance(raw_lines, list):  # (an empty list, the usual case, makes no lines)
+            lines = tuple(
+                OfferLine(line["sku"], int(line["quantity"]), Money(Decimal(line["amount"]), str(currency))) for line in raw_lines
+            )
+        # positionally, in the order of the fields (this runs on every fold of a proposal)
+        return (_build_offer if cls is Offer else cls)(
+            data["offer_id"],
+            data["kind"],
+            "proposed",
+            actor,
+            at,
+            tuple(get("steps", ())),
+            bool(get("moves_money", False)),
+            bool(get("keeps_item", True)),
+            str(get("terms", _SHARE)),
+            None if get("expires_at") is None else datetime.fromisoformat(data["expires_at"]),
+            amount,
+            None if get("percent") is None else Decimal(data["percent"]),
+            lines,
+            get("text"),
         )
-        return cls(
-            id=data["offer_id"],
-            kind=data["kind"],
-            status="proposed",
-            proposed_by=actor,
-            proposed_at=at,
-            steps=tuple(data.get("steps", ())),
-            moves_money=bool(data.get("moves_money", False)),
-            keeps_item=bool(data.get("keeps_item", True)),
-            terms=str(data.get("terms", Terms.SHARE.value)),
-            expires_at=None if data.get("expires_at") is None else datetime.fromisoformat(data["expires_at"]),
-            amount=amount,
-            percent=None if data.get("percent") is None else Decimal(data["percent"]),
-            lines=lines,
-            text=data.get("text"),
-        )
+
+
+def _proposal_data(
+    offer_id: str,
+    kind: str,
+    steps: tuple[str, ...],
+    moves_money: bool,
+    keeps_item: bool,
+    terms: str,
+    expires_at: datetime | None,
+    amount: Money | None,
+    percent: Decimal | None,
+    lines: tuple[OfferLine, ...],
+    text: str | None,
+) -> dict[str, Any]:
+    """The ``offer_proposed`` payload of an offer with these terms (what :meth:`Offer.to_dict` returns).
+
+    ``propose_offer`` writes it straight from the terms it decided, without building the offer first.
+    """
+    return {
+        "offer_id": offer_id,
+        "kind": kind,
+        "steps": list(steps),
+        "moves_money": moves_money,
+        "keeps_item": keeps_item,
+        "terms": terms,
+        "expires_at": None if expires_at is None else expires_at.isoformat(),
+        "amount": None if amount is None else str(amount.amount),
+        "currency": amount.currency if amount is not None else lines[0].amount.currency if lines else None,
+        "percent": None if percent is None else str(percent),
+        "lines": [line.to_dict() for line in lines] if lines else [],
+        "text": text,
+    }
 
 
 @attrs.frozen
@@ -411,7 +443,7 @@ class OrderLedger:
     @property
     def paid(self) -> Money:
         """What the customer paid for the order."""
-        return Money(self.order.total_paid, self.order.currency)
+        return _paid(self.order.total_paid, self.order.currency)
 
     @property
     def remaining(self) -> Money:
@@ -463,6 +495,16 @@ class OrderLedger:
                     remaining_amount=str(left.amount),
                     currency=left.currency,
                 )
+
+
+@functools.lru_cache(maxsize=256)
+def _paid(total_paid: Decimal, currency: str) -> Money:
+    """``Money(total_paid, currency)``, kept: an offer command asks a ledger for it more than once.
+
+    Equal keys make equal money (construction puts the amount on the minor unit), and a bad total
+    raises on every call, as constructing it would (exceptions are not cached).
+    """
+    return Money(total_paid, currency)
 
 
 def check_offer(ledger: OrderLedger, offer: Offer) -> None:
@@ -556,4 +598,24 @@ def _change(offer: Offer, event: CaseEvent) -> Offer:
         changes.update(executed_at=event.at, last_error=None)
     elif kind is EventKind.OFFER_FAILED:
         changes.update(last_error=p["reason"], retry_at=_time(p.get("retry_at")))
-    return attrs.evolve(offer, **changes)
+    return _evolve(offer, changes)
+
+
+_OFFER_FIELDS: tuple[str, ...] = tuple(a.name for a in attrs.fields(Offer))
+assert _OFFER_FIELDS[:14] == (
+    "id", "kind", "status", "proposed_by", "proposed_at", "steps", "moves_money", "keeps_item", "terms",
+    "expires_at", "amount", "percent", "lines", "text",
+), "Offer.proposed passes these fields by position: update it for the new fields of Offer"  # fmt: skip
+_build_offer: Callable[..., Offer] = frozen_builder(Offer)  # positional, without the frozen constructor's overhead
+_replace_offer: Callable[[Offer, dict[str, Any]], Offer] = frozen_replacer(Offer)
+
+
+def _evolve(offer: Offer, changes: dict[str, Any]) -> Offer:
+    """``attrs.evolve(offer, **changes)`` without its per-call introspection (it runs on every offer event).
+
+    :class:`Offer` has no converters, validators or private names, so generated code copies it; a
+    subclass goes through ``attrs.evolve`` itself.
+    """
+    if type(offer) is not Offer:
+        return attrs.evolve(offer, **changes)
+    return _replace_offer(offer, changes)

@@ -229,6 +229,8 @@ def attachment_data(attachment: Attachment, policy: Policy) -> dict[str, Any]:
 def attachment_values(value: object) -> tuple[Attachment, ...]:
     """``value`` as a tuple of :class:`~resolvekit.Attachment` values, or a ValidationError (for a
     command's ``attachments=`` argument, whatever a caller passes)."""
+    if (value.__class__ is tuple or value.__class__ is list) and not value:  # the usual case: no files (and no need for the slower checks below)
+        return ()
     if isinstance(value, (str, bytes, Attachment)) or not isinstance(value, Iterable):
         raise ValidationError(N_("Attachments must be a list of Attachment values, not {type}."), type=type(value).__name__)
     items = tuple(value)

@@ -32,13 +32,14 @@ Triggers are event kind values (``"review_passed"``, ``"offer_rejected"``, ...) 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
 from resolvekit._i18n import N_
+from resolvekit.domain._build import frozen_builder
 from resolvekit.domain.actors import Role
 from resolvekit.domain.calendars import ALWAYS, Calendar, DeadlineExplanation
 from resolvekit.domain.events import CaseEvent
@@ -321,13 +322,16 @@ class SlaPolicy:
     rejected_offer_events: frozenset[str] = attrs.field(default=frozenset({"offer_rejected"}), converter=_names)
     resolution_clock: str | None = "resolution"
     _by_name: dict[str, ClockPolicy] = attrs.field(init=False, eq=False, hash=False, repr=False)
+    _warn_before: dict[str, timedelta] = attrs.field(init=False, eq=False, hash=False, repr=False)
     _by_kind: dict[str, tuple[tuple[ClockPolicy, ...], tuple[tuple[int, ...] | None, ...], tuple[Clock, ...]]] = attrs.field(
         init=False, eq=False, hash=False, repr=False
     )
     _triggers: dict[tuple[str, Role, bool], frozenset[str]] = attrs.field(init=False, eq=False, hash=False, repr=False, factory=dict)
+    _effects: dict[tuple[str, str, Role, bool], _Effect] = attrs.field(init=False, eq=False, hash=False, repr=False, factory=dict)
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_by_name", {c.name: c for c in self.clocks})
+        object.__setattr__(self, "_warn_before", {c.name: c.warn_before for c in self.clocks if c.warn_before is not None})
         by_kind = {}
         for kind in CASE_KINDS:
             plans = tuple(c for c in self.clocks if kind in c.kinds)
@@ -445,6 +449,16 @@ class SlaState:
         return None
 
 
+# -- building states fast ---------------------------------------------------------------------------
+#
+# Folding a command's events builds a Clock for each clock the events change and one SlaState; their
+# frozen constructors were most of the cost of the fold. These build the same objects positionally
+# (every field, in order) without that overhead (see resolvekit.domain._build).
+
+_clock: Callable[..., Clock] = frozen_builder(Clock)
+_state: Callable[..., SlaState] = frozen_builder(SlaState)
+
+
 @attrs.frozen
 class Action:
     """A time-based step the SLA rules call for, due at ``at``.
@@ -470,11 +484,12 @@ class Action:
 # -- folding ----------------------------------------------------------------------------------------
 
 _BOOKKEEPING = frozenset({"clock_breached", "deadline_warning"})
+_ZERO = timedelta(0)
+_SYSTEM = Role.SYSTEM  # (looking a member up on an Enum class costs more than a global)
 
 
-def _triggers(kind: str, event: CaseEvent, policy: SlaPolicy) -> frozenset[str]:
-    role = event.actor.role
-    internal = bool(event.payload.get("internal"))
+def _triggers(kind: str, role: Role, internal: bool, policy: SlaPolicy) -> frozenset[str]:
+    """The trigger names an event of ``kind`` by ``role`` (an internal note or not) stands for."""
     key = (kind, role, internal)
     known = policy._triggers.get(key)
     if known is not None:
@@ -499,58 +514,100 @@ def _triggers(kind: str, event: CaseEvent, policy: SlaPolicy) -> frozenset[str]:
     return result
 
 
-def _step(c: Clock, p: ClockPolicy, kind: str, names: frozenset[str], event: CaseEvent, status: str, closing: bool) -> Clock:
-    """One clock after one event (the clock is returned unchanged when the event does not concern it)."""
-    at = event.at
-    (cycle, started_at, deadline, paused_for, paused_since, pauses, met_at, stopped_at, breached, recorded, warned, met_count, breaches) = (
-        c.cycle, c.started_at, c.deadline, c.paused_for, c.paused_since, c.pauses, c.met_at, c.stopped_at,
-        c.breached, c.breach_recorded, c.warned, c.met_count, c.breaches,
-    )  # fmt: skip
-    running = cycle > 0 and met_at is None and stopped_at is None
-    changed = False
-    if running:
-        assert started_at is not None
-        met = not p.met_on.isdisjoint(names)
-        if paused_since is not None and (met or closing or status not in p.paused_in):
-            paused_for += p.calendar.working_time_between(paused_since, at)
-            paused_since = None
-            deadline = p.calendar.add(started_at, p.duration + paused_for)
-            changed = True
-        if met or closing:
-            late = deadline is not None and at >= deadline
-            if met:
-                met_at, met_count = at, met_count + 1
-            else:
-                stopped_at = at
-            if late and not breached:
-                breached, breaches = True, breaches + 1
-            running, changed = False, True
-    elif not closing and (cycle == 0 or p.rearm) and not p.starts_on.isdisjoint(names):
-        cycle, started_at, met_at, stopped_at = cycle + 1, at, None, None
-        paused_for, paused_since, pauses, breached, recorded, warned = timedelta(0), None, 0, False, False, False
-        deadline = p.calendar.add(at, p.duration)
-        running = changed = True
-    if running and paused_since is None and status in p.paused_in:
-        paused_since, pauses, deadline, changed = at, pauses + 1, None, True
-    if kind in _BOOKKEEPING and event.payload.get("clock") == c.name and event.payload.get("cycle") == cycle:
-        changed = True
-        if kind == "clock_breached":
-            recorded = True
-            if not breached:
-                breached, breaches = True, breaches + 1
-        else:
-            warned = True
-    if not changed:
-        return c
-    return Clock(
-        c.name, cycle, started_at, deadline, paused_for, paused_since, pauses, met_at, stopped_at, breached, recorded, warned, met_count, breaches
+class _Effect(NamedTuple):
+    """Which clocks of ``plans`` an event (of one kind, by one role, internal or not) starts or meets.
+
+    Derived from the policy once per case kind and kept in ``SlaPolicy._effects``, so folding an
+    event reads a flag per clock instead of intersecting its triggers with the clock's.
+    """
+
+    plans: tuple[ClockPolicy, ...]
+    """The clocks the flags are for (the flags hold for this very tuple only)."""
+    starts: tuple[bool, ...]
+    """Per clock: the event starts it, when it is idle (or done and re-armed). Never on closing."""
+    meets: tuple[bool, ...]
+    """Per clock: the event meets it, when it is running."""
+
+
+def _effect(case_kind: str, kind: str, role: Role, internal: bool, plans: tuple[ClockPolicy, ...], policy: SlaPolicy) -> _Effect:
+    """The :class:`_Effect` of an event on ``plans`` (cached when they are the policy's clocks for ``case_kind``)."""
+    key = (case_kind, kind, role, internal)
+    known = policy._effects.get(key)
+    if known is not None and known.plans is plans:
+        return known
+    names = _triggers(str(kind), role, internal, policy)
+    closing = kind == "case_closed"
+    effect = _Effect(
+        plans,
+        tuple(not closing and not p.starts_on.isdisjoint(names) for p in plans),
+        tuple(not p.met_on.isdisjoint(names) for p in plans),
     )
+    own = policy._by_kind.get(case_kind)
+    if own is not None and own[0] is plans:
+        policy._effects[key] = effect
+    return effect
+
+
+def _start(c: Clock, p: ClockPolicy, at: datetime, status: str) -> Clock:
+    """A new cycle of ``c`` (idle, or done and re-armed) from ``at``; paused at once in a pause status."""
+    deadline = p.calendar.add(at, p.duration)
+    if status in p.paused_in:
+        return _clock(c.name, c.cycle + 1, at, None, _ZERO, at, 1, None, None, False, False, False, c.met_count, c.breaches)
+    return _clock(c.name, c.cycle + 1, at, deadline, _ZERO, None, 0, None, None, False, False, False, c.met_count, c.breaches)
+
+
+def _run(c: Clock, p: ClockPolicy, at: datetime, status: str, met: bool, closing: bool) -> Clock:
+    """``c`` (running) after an event at ``at`` that leaves the case in ``status``.
+
+    The clock resumes when the case leaves its pause statuses (or when it is met or stopped while
+    paused), pauses when the case enters one, is met when ``met`` (the event is one of its
+    ``met_on`` triggers) and stops when the case closes; it is returned as it is when none applies.
+    Met or stopped at or after its deadline, it is breached.
+    """
+    started_at, deadline, paused_for, paused_since = c.started_at, c.deadline, c.paused_for, c.paused_since
+    assert started_at is not None
+    if paused_since is not None and (met or closing or status not in p.paused_in):  # resume
+        paused_for += p.calendar.working_time_between(paused_since, at)
+        paused_since = None
+        deadline = p.calendar.add(started_at, p.duration + paused_for)
+    if met or closing:
+        breached, breaches = c.breached, c.breaches
+        if deadline is not None and at >= deadline and not breached:  # late
+            breached, breaches = True, breaches + 1
+        met_at, stopped_at, met_count = (at, None, c.met_count + 1) if met else (None, at, c.met_count)
+        return _clock(
+            c.name, c.cycle, started_at, deadline, paused_for, None, c.pauses, met_at, stopped_at, breached, c.breach_recorded, c.warned, met_count, breaches
+        )  # fmt: skip
+    if paused_since is None and status in p.paused_in:  # pause: no deadline until it resumes
+        return _clock(
+            c.name, c.cycle, started_at, None, paused_for, at, c.pauses + 1, None, None, c.breached, c.breach_recorded, c.warned, c.met_count, c.breaches
+        )  # fmt: skip
+    if paused_since is not c.paused_since:  # resumed above
+        return _clock(
+            c.name, c.cycle, started_at, deadline, paused_for, None, c.pauses, None, None, c.breached, c.breach_recorded, c.warned, c.met_count, c.breaches
+        )  # fmt: skip
+    return c
+
+
+def _record(c: Clock, kind: str, payload: Mapping[str, Any]) -> Clock:
+    """``c`` after a ``clock_breached`` or ``deadline_warning`` event, which concerns it when it names
+    the clock and its current cycle: the breach is recorded (and counted once), or the warning noted."""
+    if payload.get("clock") != c.name or payload.get("cycle") != c.cycle:
+        return c
+    if kind == "clock_breached":
+        return attrs.evolve(c, breached=True, breach_recorded=True, breaches=c.breaches if c.breached else c.breaches + 1)
+    return attrs.evolve(c, warned=True)
 
 
 def _plans(state: SlaState, policy: SlaPolicy) -> tuple[tuple[ClockPolicy, ...], tuple[tuple[int, ...] | None, ...]]:
+    """The policy of each clock of ``state`` and, per clock, the indexes of the clocks it requires met.
+
+    Usually the policy's own clocks for the case kind (their names are checked as events are folded);
+    a state tracked under another policy is matched by name.
+    """
     known = policy._by_kind.get(state.kind)
     if known is not None and len(known[0]) == len(state.clocks):
-        return known[0], known[1]  # names are checked clock by clock as the events are folded
+        return known[0], known[1]
     plans = []
     for clock in state.clocks:
         plan = policy.clock(clock.name)
@@ -571,7 +628,8 @@ def track(events: Iterable[CaseEvent], policy: SlaPolicy, state: SlaState | None
     Pure: the same log and policy give the same state, whatever was computed before, so the state
     can always be rebuilt from the log (with a new policy, too: pauses are kept apart).
     """
-    events = list(events)
+    if not isinstance(events, (list, tuple)):
+        events = list(events)
     if not events:
         if state is None:
             raise ConfigurationError(N_("SLA tracking needs at least the opening event of a case."))
@@ -580,76 +638,70 @@ def track(events: Iterable[CaseEvent], policy: SlaPolicy, state: SlaState | None
         first = events[0]
         opened = str(first.kind)
         case_id, case_kind = first.case_id, opened[: -len("_opened")] if opened.endswith("_opened") else opened
-        plans, requires, idle = policy._by_kind.get(case_kind) or ((), (), ())
-        clocks = list(idle)
+        plans, requires, clocks = policy._by_kind.get(case_kind) or ((), (), ())
         status, status_since, last_activity = str(first.payload.get("status", "")), first.at, first.at
         escalated_at, rejected, reached, warned_at, closed_at = None, 0, None, None, None
         version = 0
     else:
-        case_id, case_kind = state.case_id, state.kind
-        clocks = list(state.clocks)
-        plans, requires = _plans(state, policy)
+        case_id, case_kind, version, clocks = state.case_id, state.kind, state.version, state.clocks
+        own = policy._by_kind.get(case_kind)
+        if own is not None and len(own[0]) == len(clocks):  # the policy's clocks (names are checked below)
+            plans, requires = own[0], own[1]
+        else:
+            plans, requires = _plans(state, policy)
         status, status_since, last_activity = state.status, state.status_since, state.last_activity_at
         escalated_at, rejected, reached = state.escalated_at, state.rejected_offers, state.rejections_reached_at
         warned_at, closed_at = state.auto_close_warned_at, state.closed_at
-        version = state.version
     threshold = policy.rejected_offers_before_escalation
+    rejections = policy.rejected_offer_events
+    effects = policy._effects
+    folded = list(clocks)  # the clocks as the events fold them (a clock an event leaves as it is stays the same object)
     for event in events:
-        version = event.version
-        kind = str(event.kind)
-        names = _triggers(kind, event, policy)
-        new_status = event.payload.get("status")
+        version, at, kind, role, payload = event.version, event.at, event.kind, event.actor.role, event.payload
+        internal = bool(payload.get("internal"))
+        effect = effects.get((case_kind, kind, role, internal))
+        if effect is None or effect.plans is not plans:
+            effect = _effect(case_kind, kind, role, internal, plans, policy)
+        starts, meets = effect.starts, effect.meets
+        new_status = payload.get("status")
         if new_status is not None and new_status != status:
-            status, status_since = str(new_status), event.at
-        if event.actor.role is not Role.SYSTEM:
-            last_activity = event.at
+            status, status_since = str(new_status), at
+        if role is not _SYSTEM:
+            last_activity = at
             warned_at = None
         closing = kind == "case_closed"
         bookkeeping = kind in _BOOKKEEPING
-        for index, clock in enumerate(clocks):
+        for index, clock in enumerate(folded):
             plan = plans[index]
             if plan.name != clock.name:
                 raise ConfigurationError(
                     N_("The SLA state has a clock {clock!r} the policy does not define; track the case again."), clock=clock.name
                 )
-            if clock.cycle > 0 and clock.met_at is None and clock.stopped_at is None:  # running: pause, meet, stop?
-                if not (
-                    closing
-                    or bookkeeping
-                    or (clock.paused_since is not None) != (status in plan.paused_in)
-                    or not plan.met_on.isdisjoint(names)
-                ):
+            if clock.cycle > 0 and clock.met_at is None and clock.stopped_at is None:  # running: pause, resume, meet, stop?
+                met = meets[index]
+                if not (closing or bookkeeping or met or (clock.paused_since is not None) != (status in plan.paused_in)):
                     continue
-            elif closing or not (clock.cycle == 0 or plan.rearm) or plan.starts_on.isdisjoint(names):
-                continue  # idle or done, and this event does not start it
-            else:
+                clock = _run(clock, plan, at, status, met, closing)
+            elif starts[index] and (clock.cycle == 0 or plan.rearm):  # idle or done, and this event starts it
                 needed = requires[index]
-                if needed is not None and clock.cycle == 0 and not all(clocks[i].met_count for i in needed):
+                if needed is not None and clock.cycle == 0 and not all(folded[i].met_count for i in needed):
                     continue  # the clock it follows has never been met
-            clocks[index] = _step(clock, plan, kind, names, event, status, closing)
+                clock = _start(clock, plan, at, status)
+            else:
+                continue
+            folded[index] = _record(clock, kind, payload) if bookkeeping else clock
         if kind == "case_escalated" and escalated_at is None:
-            escalated_at = event.at
-        elif kind in policy.rejected_offer_events:
+            escalated_at = at
+        elif kind in rejections:
             rejected += 1
             if threshold is not None and rejected >= threshold and reached is None:
-                reached = event.at
+                reached = at
         elif kind == "auto_close_warned":
-            warned_at = event.at
+            warned_at = at
         if closing:
-            closed_at = event.at
-    return SlaState(
-        case_id=case_id,
-        kind=case_kind,
-        version=version,
-        status=status,
-        status_since=status_since,
-        last_activity_at=last_activity,
-        clocks=tuple(clocks),
-        escalated_at=escalated_at,
-        rejected_offers=rejected,
-        rejections_reached_at=reached,
-        auto_close_warned_at=warned_at,
-        closed_at=closed_at,
+            closed_at = at
+    return _state(
+        case_id, case_kind, version, status, status_since, last_activity, tuple(folded), escalated_at, rejected, reached, warned_at, closed_at
     )
 
 
@@ -658,29 +710,22 @@ def track(events: Iterable[CaseEvent], policy: SlaPolicy, state: SlaState | None
 _Step = tuple[datetime, str, "str | None", int, "str | None", "datetime | None"]
 
 
-def _steps(state: SlaState, policy: SlaPolicy) -> list[_Step]:
-    """The pending steps as ``(at, kind, clock, cycle, reason, deadline)`` tuples, unordered."""
-    if state.closed_at is not None:
-        return []
+def _warning(clock: Clock, deadline: datetime, warn_before: timedelta, policy: SlaPolicy) -> datetime | None:
+    """When ``clock`` (running, its ``deadline`` pending, not warned yet) warns ``warn_before`` ahead,
+    or ``None`` when that is not before the deadline."""
+    assert clock.started_at is not None
+    warn_at = max(deadline - warn_before, clock.started_at)
+    if policy.warnings_in_working_time_only:
+        warn_at = policy.calendar.next_working(warn_at)
+    return warn_at if warn_at < deadline else None
+
+
+def _case_steps(state: SlaState, policy: SlaPolicy) -> list[_Step]:
+    """The pending steps of an open case that are not a clock's: automatic escalations and close."""
+    if state.escalated_at is not None:
+        return []  # an escalated case is the platform's: no automatic escalation or close
     items: list[_Step] = []
     calendar = policy.calendar
-    for clock in state.clocks:
-        deadline = clock.deadline
-        if deadline is None or clock.breach_recorded or clock.met_at is not None or clock.stopped_at is not None:
-            continue
-        items.append((deadline, "breach", clock.name, clock.cycle, None, deadline))
-        if clock.warned:
-            continue
-        clock_policy = policy.clock(clock.name)
-        if clock_policy is not None and clock_policy.warn_before is not None:
-            assert clock.started_at is not None
-            warn_at = max(deadline - clock_policy.warn_before, clock.started_at)
-            if policy.warnings_in_working_time_only:
-                warn_at = calendar.next_working(warn_at)
-            if warn_at < deadline:
-                items.append((warn_at, "warn", clock.name, clock.cycle, None, deadline))
-    if state.escalated_at is not None:
-        return items  # an escalated case is the platform's: no automatic escalation or close
     auto_close = policy.auto_close_after is not None and state.status in policy.auto_close_statuses
     if state.rejections_reached_at is not None:
         items.append((state.rejections_reached_at, "escalate", None, 0, "rejected_offers", None))
@@ -700,6 +745,26 @@ def _steps(state: SlaState, policy: SlaPolicy) -> list[_Step]:
     return items
 
 
+def _steps(state: SlaState, policy: SlaPolicy) -> list[_Step]:
+    """The pending steps as ``(at, kind, clock, cycle, reason, deadline)`` tuples, unordered."""
+    if state.closed_at is not None:
+        return []
+    items: list[_Step] = []
+    warns = policy._warn_before
+    for clock in state.clocks:
+        deadline = clock.deadline
+        if deadline is None or clock.breach_recorded or clock.met_at is not None or clock.stopped_at is not None:
+            continue
+        items.append((deadline, "breach", clock.name, clock.cycle, None, deadline))
+        warn_before = warns.get(clock.name)
+        if warn_before is not None and not clock.warned:
+            warn_at = _warning(clock, deadline, warn_before, policy)
+            if warn_at is not None:
+                items.append((warn_at, "warn", clock.name, clock.cycle, None, deadline))
+    items.extend(_case_steps(state, policy))
+    return items
+
+
 def agenda(state: SlaState, policy: SlaPolicy) -> tuple[Action, ...]:
     """Every pending time-based step of the case, earliest first (empty once it is closed).
 
@@ -712,8 +777,26 @@ def agenda(state: SlaState, policy: SlaPolicy) -> tuple[Action, ...]:
 
 def next_deadline(state: SlaState, policy: SlaPolicy) -> datetime | None:
     """When the case next needs the sweep (its earliest agenda step), or ``None``."""
-    steps = _steps(state, policy)
-    return min(s[0] for s in steps) if steps else None
+    # The earliest of _steps() without listing them; on ties, the first one (as min() picks it).
+    if state.closed_at is not None:
+        return None
+    earliest: datetime | None = None
+    warns = policy._warn_before
+    for clock in state.clocks:
+        deadline = clock.deadline
+        if deadline is None or clock.breach_recorded or clock.met_at is not None or clock.stopped_at is not None:
+            continue
+        if earliest is None or deadline < earliest:
+            earliest = deadline
+        warn_before = warns.get(clock.name)
+        if warn_before is not None and not clock.warned:
+            warn_at = _warning(clock, deadline, warn_before, policy)
+            if warn_at is not None and warn_at < earliest:
+                earliest = warn_at
+    for step in _case_steps(state, policy):
+        if earliest is None or step[0] < earliest:
+            earliest = step[0]
+    return earliest
 
 
 def due_actions(state: SlaState, policy: SlaPolicy, now: datetime) -> tuple[Action, ...]:
@@ -755,7 +838,7 @@ def annotate(events: Sequence[CaseEvent], state: SlaState, policy: SlaPolicy) ->
     for index, event in enumerate(result):
         if event.kind == "case_closed" and "resolved_in_time" not in event.payload:
             payload = {**event.payload, "resolved_in_time": resolved_in_time(state, policy)}
-            result[index] = attrs.evolve(event, payload=payload)
+            result[index] = CaseEvent(event.case_id, event.version, event.kind, event.actor, event.at, payload)
     return result
 
 

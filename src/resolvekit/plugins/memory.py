@@ -16,6 +16,7 @@ import attrs
 
 from resolvekit.domain.cases import Case
 from resolvekit.domain.events import CaseEvent
+from resolvekit.domain.notifications import Notification
 from resolvekit.domain.templates import CannedResponse
 from resolvekit.errors import ConcurrencyConflict
 from resolvekit.hookspecs import hookimpl
@@ -42,9 +43,12 @@ class MemoryStorage:
         self._cases: dict[str, Case] = {}
         self._events: dict[str, list[CaseEvent]] = {}
         self._applied: dict[str, AppliedCommand] = {}
-        self._outbox: dict[str, OutboxEntry] = {}
+        # key -> the entry; a bare Notification is an entry never attempted (most are, until dispatch)
+        self._outbox: dict[str, Notification | OutboxEntry] = {}
         self._deadlines: dict[str, datetime] = {}
         self._deadline_heap: list[tuple[datetime, str]] = []  # lazily pruned against _deadlines
+        self._offer_steps: dict[str, datetime] = {}
+        self._offer_heap: list[tuple[datetime, str]] = []  # lazily pruned against _offer_steps
         self._codes: dict[tuple[str, str], VerificationCode] = {}
         self._templates: dict[tuple[str, str, str], CannedResponse] = {}
         self._attempts: dict[str, list[datetime]] = {}
@@ -80,16 +84,26 @@ class MemoryStorage:
                     self._by_order.setdefault(commit.case.order_id, set()).add(case_id)
             log.extend(commit.events)
             self._cases[case_id] = commit.case
+            outbox = self._outbox
             for notification in commit.notifications:
-                self._outbox.setdefault(notification.key, OutboxEntry(notification))
+                outbox.setdefault(notification.key, notification)
             if commit.applied is not None:
                 self._applied[commit.applied.key] = commit.applied
             if commit.next_deadline is None:
                 self._deadlines.pop(case_id, None)
             elif self._deadlines.get(case_id) != commit.next_deadline:
                 self._deadlines[case_id] = commit.next_deadline
-                heapq.heappush(self._deadline_heap, (commit.next_deadline, case_id))
+                _push(self._deadline_heap, self._deadlines, commit.next_deadline, case_id)
+            self._set_offer_step(case_id, commit.next_offer_step)
         return None
+
+    def _set_offer_step(self, case_id: str, at: datetime | None) -> None:
+        """Store the case's next offer step (the caller holds the lock)."""
+        if at is None:
+            self._offer_steps.pop(case_id, None)
+        elif self._offer_steps.get(case_id) != at:
+            self._offer_steps[case_id] = at
+            _push(self._offer_heap, self._offer_steps, at, case_id)
 
     def due(self, until: datetime, limit: int = 100, *, after: tuple[datetime, str] | None = None) -> Sequence[DueCase]:
         """Cases whose next deadline is at or before ``until``, by ``(deadline, case id)``, after ``after``.
@@ -98,16 +112,24 @@ class MemoryStorage:
         follows what is due, not how many cases are open.
         """
         with self._lock:
-            heap, current = self._deadline_heap, self._deadlines
-            live: dict[str, datetime] = {}
-            while heap and heap[0][0] <= until:
-                at, case_id = heapq.heappop(heap)
-                if current.get(case_id) == at:
-                    live[case_id] = at
-            for case_id, at in live.items():
-                heapq.heappush(heap, (at, case_id))
-        rows = sorted((at, case_id) for case_id, at in live.items() if after is None or (at, case_id) > after)
-        return [DueCase(case_id, at) for at, case_id in rows[:limit]]
+            return _due_rows(self._deadline_heap, self._deadlines, until, limit, after)
+
+    def offers_due(self, until: datetime, limit: int = 100, *, after: tuple[datetime, str] | None = None) -> Sequence[DueCase]:
+        """Cases whose next offer step is at or before ``until``, by ``(step, case id)``, after ``after``.
+
+        Like :meth:`due`, it reads only the due part of a heap.
+        """
+        with self._lock:
+            return _due_rows(self._offer_heap, self._offer_steps, until, limit, after)
+
+    def reschedule_offers(self, case_id: str, version: int, at: datetime | None) -> bool:
+        """Set the case's next offer step if the case is still at ``version``."""
+        with self._lock:
+            case = self._cases.get(case_id)
+            if case is None or case.version != version:
+                return False
+            self._set_offer_step(case_id, at)
+            return True
 
     def applied(self, key: str) -> AppliedCommand | None:
         """The command recorded for an idempotency key."""
@@ -130,7 +152,8 @@ class MemoryStorage:
         for case in candidates:
             if _matches(case, query, after):
                 matches.append(case)
-        matches.sort(key=lambda c: (c.opened_at, c.id), reverse=True)
+        if len(matches) > 1:
+            matches.sort(key=lambda c: (c.opened_at, c.id), reverse=True)
         page = matches[: query.limit]
         more = len(matches) > query.limit
         return Page(tuple(page), encode_cursor(page[-1]) if more else None)
@@ -139,27 +162,40 @@ class MemoryStorage:
         """Undelivered entries that are due."""
         with self._lock:
             due = [
-                e
+                _entry(e)
                 for e in self._outbox.values()
-                if e.delivered_at is None and (e.next_attempt_at is None or e.next_attempt_at <= now)
+                if type(e) is not OutboxEntry or (e.delivered_at is None and (e.next_attempt_at is None or e.next_attempt_at <= now))
             ]
         return due[:limit]
 
     def mark_delivered(self, key: str, at: datetime) -> None:
         """Record a delivery."""
         with self._lock:
-            entry = self._outbox[key]
+            entry = _entry(self._outbox[key])
             self._outbox[key] = attrs.evolve(entry, attempts=entry.attempts + 1, delivered_at=at, last_error=None)
 
     def mark_failed(self, key: str, error: str, retry_at: datetime) -> None:
         """Record a failed attempt and when to retry."""
         with self._lock:
-            entry = self._outbox[key]
+            entry = _entry(self._outbox[key])
             self._outbox[key] = attrs.evolve(entry, attempts=entry.attempts + 1, last_error=error, next_attempt_at=retry_at)
 
     def outbox(self, case_id: str) -> Sequence[OutboxEntry]:
         """Every outbox entry of the case."""
-        return [e for e in self._outbox.values() if e.notification.case_id == case_id]
+        return [entry for entry in map(_entry, list(self._outbox.values())) if entry.notification.case_id == case_id]
+
+    def purge_delivered(self, before: datetime, limit: int = 1000) -> int:
+        """Delete up to ``limit`` entries delivered before ``before``, oldest delivery first (OutboxRetention)."""
+        with self._lock:
+            delivered = [
+                (e.delivered_at, key)
+                for key, e in self._outbox.items()
+                if type(e) is OutboxEntry and e.delivered_at is not None and e.delivered_at < before
+            ]
+            gone = [key for _, key in heapq.nsmallest(limit, delivered)]
+            for key in gone:
+                del self._outbox[key]
+        return len(gone)
 
     # -- verification codes and guest attempts (VerificationStore) --------------------------------
 
@@ -224,6 +260,47 @@ class MemoryStorage:
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+def _due_rows(
+    heap: list[tuple[datetime, str]],
+    current: dict[str, datetime],
+    until: datetime,
+    limit: int,
+    after: tuple[datetime, str] | None,
+) -> list[DueCase]:
+    """The ``(time, case id)`` rows of ``heap`` at or before ``until`` that are still ``current``, after ``after``.
+
+    Pops the due part of the heap (dropping stale entries on the way) and pushes the live ones back;
+    the caller holds the lock.
+    """
+    live: dict[str, datetime] = {}
+    while heap and heap[0][0] <= until:
+        at, case_id = heapq.heappop(heap)
+        if current.get(case_id) == at:
+            live[case_id] = at
+    for case_id, at in live.items():
+        heapq.heappush(heap, (at, case_id))
+    rows = sorted((at, case_id) for case_id, at in live.items() if after is None or (at, case_id) > after)
+    return [DueCase(case_id, at) for at, case_id in rows[:limit]]
+
+
+def _push(heap: list[tuple[datetime, str]], current: dict[str, datetime], at: datetime, case_id: str) -> None:
+    """Add ``(at, case_id)`` to a lazily pruned heap of the times in ``current``.
+
+    Entries a later time replaced stay in the heap until it is read; when they outnumber the live
+    ones, the heap is rebuilt from ``current``, so it never grows past twice the cases it indexes.
+    """
+    if len(heap) > 2 * len(current) + 64:
+        heap[:] = [(when, key) for key, when in current.items()]
+        heapq.heapify(heap)
+    else:
+        heapq.heappush(heap, (at, case_id))
+
+
+def _entry(value: Notification | OutboxEntry) -> OutboxEntry:
+    """The outbox entry kept as ``value`` (a bare notification: never attempted)."""
+    return value if isinstance(value, OutboxEntry) else OutboxEntry(value)
 
 
 def _matches(case: Case, query: CaseQuery, after: tuple[datetime, str] | None) -> bool:

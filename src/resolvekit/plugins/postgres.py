@@ -153,6 +153,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (store_id, id, locale)
         )""",
     ),
+    # version 4: the offer-work index, and delivered outbox entries by delivery time (for purging).
+    # Complaints that already have offers are listed once, at the smallest time (0001-01-02 UTC, which
+    # reads back in any session time zone); the offer worker then stores their real next step.
+    (
+        "ALTER TABLE {s}.cases ADD COLUMN offer_due timestamptz",
+        """UPDATE {s}.cases SET offer_due = '0001-01-02 00:00:00+00'
+            WHERE kind = 'complaint' AND (snapshot LIKE '%"offers":[{{%' OR snapshot LIKE '%"offers": [{{%')""",
+        "CREATE INDEX cases_offer_due ON {s}.cases (offer_due, id) WHERE offer_due IS NOT NULL",
+        "CREATE INDEX outbox_delivered ON {s}.outbox (delivered_at) WHERE delivered_at IS NOT NULL",
+    ),
 )
 """The schema, one tuple of statements per version; ``MIGRATIONS[n - 1]`` upgrades version n-1 to n.
 
@@ -165,6 +175,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _OUR_OPTIONS = frozenset({"schema"})
 _MAX_INT = 2**31 - 1
+_PURGE_BATCH = 500  # outbox rows per delete statement
 
 
 def parse_url(url: str) -> tuple[str, str]:
@@ -259,6 +270,18 @@ class PostgresStorage:
         self._sql_due_after = (
             f"SELECT id, next_deadline FROM {s}.cases WHERE next_deadline <= %s AND (next_deadline, id) > (%s, %s) "
             "ORDER BY next_deadline, id LIMIT %s"
+        )
+        self._sql_offers_due = f"SELECT id, offer_due FROM {s}.cases WHERE offer_due <= %s ORDER BY offer_due, id LIMIT %s"
+        self._sql_offers_due_after = (
+            f"SELECT id, offer_due FROM {s}.cases WHERE offer_due <= %s AND (offer_due, id) > (%s, %s) "
+            "ORDER BY offer_due, id LIMIT %s"
+        )
+        self._sql_reschedule_offers = f"UPDATE {s}.cases SET offer_due = %s::timestamptz WHERE id = %s AND version = %s"
+        # ARRAY(...): the chosen keys are deleted through the primary key (an IN subquery would be
+        # planned as a join reading the whole outbox)
+        self._sql_purge_delivered = (
+            f"DELETE FROM {s}.outbox WHERE key = ANY(ARRAY(SELECT key FROM {s}.outbox WHERE delivered_at IS NOT NULL "
+            "AND delivered_at < %s ORDER BY delivered_at LIMIT %s))"
         )
         code_columns = "case_id, purpose, digest, key_id, issued_at, expires_at, attempts, used_at"
         self._sql_put_code = (
@@ -413,14 +436,15 @@ class PostgresStorage:
         s = self._s
         if new:
             case = (
-                f"INSERT INTO {s}.cases (store_id, customer_id, order_id, status, version, next_deadline, snapshot, id, "
-                "kind, opened_at) VALUES (%s, %s, %s, %s, %s, %s::timestamptz, %s, %s, %s, %s::timestamptz) "
-                "ON CONFLICT (id) DO NOTHING RETURNING id"
+                f"INSERT INTO {s}.cases (store_id, customer_id, order_id, status, version, next_deadline, offer_due, "
+                "snapshot, id, kind, opened_at) VALUES (%s, %s, %s, %s, %s, %s::timestamptz, %s::timestamptz, %s, %s, %s, "
+                "%s::timestamptz) ON CONFLICT (id) DO NOTHING RETURNING id"
             )
         else:
             case = (
                 f"UPDATE {s}.cases SET store_id = %s, customer_id = %s, order_id = %s, status = %s, version = %s, "
-                "next_deadline = %s::timestamptz, snapshot = %s WHERE id = %s AND version = %s RETURNING id"
+                "next_deadline = %s::timestamptz, offer_due = %s::timestamptz, snapshot = %s WHERE id = %s AND version = %s "
+                "RETURNING id"
             )
         rows = ", ".join(["(%s::integer, %s::text, %s::text, %s::timestamptz, %s::text)"] * events)
         parts = [
@@ -455,7 +479,7 @@ class PostgresStorage:
         snapshot = self._snapshots.encode(case)
         new = commit.expected_version == 0
         params: list[Any] = [case.store_id, case.customer_id, case.order_id, case.status, case.version,
-                             commit.next_deadline, snapshot, case_id]
+                             commit.next_deadline, commit.next_offer_step, snapshot, case_id]
         params += (case.kind, case.opened_at) if new else (commit.expected_version,)
         for e in events:
             params += (e.version, e.kind.value, dumps(e.actor.to_dict()), e.at, dumps(dict(e.payload)))
@@ -515,6 +539,37 @@ class PostgresStorage:
         with self._translate():
             rows = self._connection().execute(sql, params).fetchall()
         return [DueCase(case_id, at.astimezone(UTC)) for case_id, at in rows]
+
+    def offers_due(self, until: datetime, limit: int = 100, *, after: tuple[datetime, str] | None = None) -> Sequence[DueCase]:
+        """Cases whose next offer step is at or before ``until``, by ``(step, case id)``, after ``after`` (OfferIndex)."""
+        sql, params = self._sql_offers_due, [until, limit]
+        if after is not None:
+            sql, params = self._sql_offers_due_after, [until, after[0], after[1], limit]
+        with self._translate():
+            rows = self._connection().execute(sql, params).fetchall()
+        return [DueCase(case_id, at.astimezone(UTC)) for case_id, at in rows]
+
+    def reschedule_offers(self, case_id: str, version: int, at: datetime | None) -> bool:
+        """Set the case's next offer step if the case is still at ``version``."""
+        with self._translate():
+            cursor = self._connection().execute(self._sql_reschedule_offers, (at, case_id, version))
+            return bool(cursor.rowcount == 1)
+
+    def purge_delivered(self, before: datetime, limit: int = 1000) -> int:
+        """Delete up to ``limit`` entries delivered before ``before``, oldest first, in batches (OutboxRetention).
+
+        Each batch is one statement of its own (autocommit), so a large purge holds no lock for long.
+        """
+        purged = 0
+        with self._translate():
+            conn = self._connection()
+            while purged < limit:
+                batch = min(_PURGE_BATCH, limit - purged)
+                deleted = int(conn.execute(self._sql_purge_delivered, (before, batch)).rowcount)
+                purged += deleted
+                if deleted < batch:
+                    break
+        return purged
 
     def pending_notifications(self, now: datetime, limit: int = 100) -> Sequence[OutboxEntry]:
         """Undelivered entries due at ``now``, oldest due first."""

@@ -152,6 +152,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (store_id, id, locale)
         ) WITHOUT ROWID""",
     ),
+    # version 4: the offer-work index, and delivered outbox entries by delivery time (for purging)
+    (
+        "ALTER TABLE cases ADD COLUMN offer_due INTEGER",
+        # Complaints that already have offers are listed once, at the smallest time (0001-01-02 UTC);
+        # the offer worker then stores their real next step (or none).
+        """UPDATE cases SET offer_due = -62135510400000000
+            WHERE kind = 'complaint' AND (snapshot LIKE '%"offers":[{%' OR snapshot LIKE '%"offers": [{%')""",
+        "CREATE INDEX cases_offer_due ON cases (offer_due, id) WHERE offer_due IS NOT NULL",
+        "CREATE INDEX outbox_delivered ON outbox (delivered_at) WHERE delivered_at IS NOT NULL",
+    ),
 )
 """The schema, one tuple of statements per version; ``MIGRATIONS[n - 1]`` upgrades version n-1 to n.
 
@@ -167,12 +177,12 @@ _LOAD = "SELECT snapshot FROM cases WHERE id = ?"
 _EVENTS = "SELECT case_id, version, kind, actor, at, payload FROM events WHERE case_id = ? AND version > ? AND version <= ? ORDER BY version"
 _APPLIED = "SELECT key, fingerprint, case_id, first_version, last_version FROM applied_commands WHERE key = ?"
 _INSERT_CASE = (
-    "INSERT INTO cases (id, kind, store_id, customer_id, order_id, status, opened_at, version, next_deadline, snapshot) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO cases (id, kind, store_id, customer_id, order_id, status, opened_at, version, next_deadline, offer_due, "
+    "snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _UPDATE_CASE = (
     "UPDATE cases SET store_id = ?, customer_id = ?, order_id = ?, status = ?, version = ?, next_deadline = ?, "
-    "snapshot = ? WHERE id = ? AND version = ?"
+    "offer_due = ?, snapshot = ? WHERE id = ? AND version = ?"
 )
 _VERSION = "SELECT version FROM cases WHERE id = ?"
 _INSERT_EVENT = "INSERT INTO events (case_id, version, kind, actor, at, payload) VALUES (?, ?, ?, ?, ?, ?)"
@@ -207,6 +217,16 @@ _DUE_AFTER = (
     "SELECT id, next_deadline FROM cases WHERE next_deadline <= ? AND (next_deadline, id) > (?, ?) "
     "ORDER BY next_deadline, id LIMIT ?"
 )
+_OFFERS_DUE = "SELECT id, offer_due FROM cases WHERE offer_due <= ? ORDER BY offer_due, id LIMIT ?"
+_OFFERS_DUE_AFTER = (
+    "SELECT id, offer_due FROM cases WHERE offer_due <= ? AND (offer_due, id) > (?, ?) ORDER BY offer_due, id LIMIT ?"
+)
+_RESCHEDULE_OFFERS = "UPDATE cases SET offer_due = ? WHERE id = ? AND version = ?"
+_PURGE_DELIVERED = (
+    "DELETE FROM outbox WHERE rowid IN (SELECT rowid FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ? "
+    "ORDER BY delivered_at LIMIT ?)"
+)
+_PURGE_BATCH = 500  # rows per delete statement (each its own short transaction)
 _OUTBOX_COLUMNS = "notification, attempts, next_attempt_at, last_error, delivered_at"
 _PENDING = (
     f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? "
@@ -433,6 +453,7 @@ class SQLiteStorage:
         outbox = [(n.key, n.case_id, notification_json(n)) for n in commit.notifications]
         applied = commit.applied
         deadline = None if commit.next_deadline is None else to_micros(commit.next_deadline)
+        offer_due = None if commit.next_offer_step is None else to_micros(commit.next_offer_step)
         with self._guard, self._translate():
             conn = self._connection()
             conn.execute("BEGIN IMMEDIATE")
@@ -447,7 +468,7 @@ class SQLiteStorage:
                         conn.execute(
                             _INSERT_CASE,
                             (case_id, case.kind, case.store_id, case.customer_id, case.order_id, case.status,
-                             to_micros(case.opened_at), case.version, deadline, snapshot),
+                             to_micros(case.opened_at), case.version, deadline, offer_due, snapshot),
                         )
                         written = 1
                     except sqlite3.IntegrityError:
@@ -455,8 +476,8 @@ class SQLiteStorage:
                 else:
                     written = conn.execute(
                         _UPDATE_CASE,
-                        (case.store_id, case.customer_id, case.order_id, case.status, case.version, deadline, snapshot,
-                         case_id, expected),
+                        (case.store_id, case.customer_id, case.order_id, case.status, case.version, deadline, offer_due,
+                         snapshot, case_id, expected),
                     ).rowcount
                 if written != 1:
                     row = conn.execute(_VERSION, (case_id,)).fetchone()
@@ -511,6 +532,39 @@ class SQLiteStorage:
         with self._guard, self._translate():
             rows = self._connection().execute(sql, params).fetchall()
         return [DueCase(case_id, from_micros(at)) for case_id, at in rows]
+
+    def offers_due(self, until: datetime, limit: int = 100, *, after: tuple[datetime, str] | None = None) -> Sequence[DueCase]:
+        """Cases whose next offer step is at or before ``until``, by ``(step, case id)``, after ``after`` (OfferIndex)."""
+        sql = _OFFERS_DUE
+        params: tuple[Any, ...] = (to_micros(until), limit)
+        if after is not None:
+            sql, params = _OFFERS_DUE_AFTER, (to_micros(until), to_micros(after[0]), after[1], limit)
+        with self._guard, self._translate():
+            rows = self._connection().execute(sql, params).fetchall()
+        return [DueCase(case_id, from_micros(at)) for case_id, at in rows]
+
+    def reschedule_offers(self, case_id: str, version: int, at: datetime | None) -> bool:
+        """Set the case's next offer step if the case is still at ``version``."""
+        micros = None if at is None else to_micros(at)
+        with self._guard, self._translate():
+            return bool(self._connection().execute(_RESCHEDULE_OFFERS, (micros, case_id, version)).rowcount == 1)
+
+    def purge_delivered(self, before: datetime, limit: int = 1000) -> int:
+        """Delete up to ``limit`` entries delivered before ``before``, oldest first, in batches (OutboxRetention).
+
+        Each batch is one short statement of its own, so a large purge never keeps other writers
+        waiting for long.
+        """
+        cutoff = to_micros(before)
+        purged = 0
+        while purged < limit:
+            batch = min(_PURGE_BATCH, limit - purged)
+            with self._guard, self._translate():
+                deleted = int(self._connection().execute(_PURGE_DELIVERED, (cutoff, batch)).rowcount)
+            purged += deleted
+            if deleted < batch:
+                break
+        return purged
 
     def pending_notifications(self, now: datetime, limit: int = 100) -> Sequence[OutboxEntry]:
         """Undelivered entries due at ``now``, oldest due first."""

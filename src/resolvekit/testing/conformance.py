@@ -21,8 +21,9 @@ What it checks: atomic commits (events, snapshot, outbox entries and the idempot
 together, or nothing), contiguous versions, :class:`~resolvekit.errors.ConcurrencyConflict` for
 stale and premature writers, idempotency keys (a known key writes nothing and returns its record),
 snapshots equal to the fold of the log, queries (every filter, half-open date ranges, keyset
-paging, ties), the outbox (pending, delivered, failed with backoff, duplicates), concurrent
-threads, and persistence across a restart.
+paging, ties), the outbox (pending, delivered, failed with backoff, duplicates), the optional
+capabilities (the deadline index, the offer-work index, purging delivered outbox entries, verification
+codes, templates), concurrent threads, and persistence across a restart.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ from resolvekit.storage import (
     CaseQuery,
     Commit,
     DueCase,
+    OfferIndex,
+    OutboxRetention,
     Storage,
     TemplateStore,
     VerificationCode,
@@ -464,6 +467,111 @@ class StorageConformance:
         clock.advance(days=2)
         assert app.dispatch().delivered == 0
 
+    # -- outbox retention (OutboxRetention; every built-in backend has it) --------------------------
+
+    def _retention(self, storage: Storage) -> OutboxRetention:
+        if not isinstance(storage, OutboxRetention):
+            pytest.skip("this backend cannot purge its outbox (it does not implement OutboxRetention)")
+        return storage
+
+    def _outbox_history(self, storage: Storage) -> tuple[list[str], dict[str, list[str]]]:
+        """Three tickets, two entries each: the first delivered twice over, the second once with a
+        failure beside it, the third pending. Returns the case ids and their entry keys (sorted)."""
+        token = _token()
+        cases = [f"T-{token}-{n}" for n in range(3)]
+        keys: dict[str, list[str]] = {}
+        for case_id in cases:
+            commit = _ticket_commit(case_id, "store-1", "cust-1")
+            storage.commit(commit)
+            keys[case_id] = sorted(n.key for n in commit.notifications)
+        first, second, _ = cases
+        storage.mark_delivered(keys[first][0], T0 + timedelta(hours=1))
+        storage.mark_delivered(keys[first][1], T0 + timedelta(hours=2))
+        storage.mark_delivered(keys[second][0], T0 + timedelta(hours=3))
+        storage.mark_failed(keys[second][1], "ConnectionError: mail server down", T0 + timedelta(hours=1))
+        return cases, keys
+
+    def test_purging_deletes_only_entries_delivered_before_the_cut_off(self, storage: Storage) -> None:
+        retention = self._retention(storage)
+        cases, keys = self._outbox_history(storage)
+        first, second, third = cases
+        kept = {case_id: list(storage.outbox(case_id)) for case_id in (second, third)}
+        pending = {e.notification.key for e in storage.pending_notifications(T0 + timedelta(days=1), 1000)}
+        case = storage.load(first)
+        assert retention.purge_delivered(T0 + timedelta(hours=3)) == 2  # strictly before: not the 3 h one
+        assert list(storage.outbox(first)) == []
+        assert {case_id: list(storage.outbox(case_id)) for case_id in (second, third)} == kept
+        assert {e.notification.key for e in storage.pending_notifications(T0 + timedelta(days=1), 1000)} == pending
+        assert storage.load(first) == case and len(storage.events(first)) == 1  # only the outbox entries go
+        assert retention.purge_delivered(T0 + timedelta(hours=3)) == 0
+        assert retention.purge_delivered(T0 + timedelta(hours=3, microseconds=1)) == 1
+        # pending and failed-but-undelivered entries stay, however old
+        assert retention.purge_delivered(T0 + timedelta(days=3650)) == 0
+        assert [e.notification.key for e in storage.outbox(second)] == [keys[second][1]]
+        failed = storage.outbox(second)[0]
+        assert failed.delivered_at is None and failed.attempts == 1 and failed.last_error is not None
+        assert sorted(e.notification.key for e in storage.outbox(third)) == keys[third]
+
+    def test_purging_respects_the_limit(self, storage: Storage) -> None:
+        retention = self._retention(storage)
+        token = _token()
+        delivered = []
+        for n in range(3):
+            commit = _ticket_commit(f"T-{token}-{n}", "store-1", "cust-1")
+            storage.commit(commit)
+            for m, notification in enumerate(commit.notifications):
+                storage.mark_delivered(notification.key, T0 + timedelta(minutes=10 * n + m))
+                delivered.append(notification.key)
+        cut_off = T0 + timedelta(days=1)
+
+        def left() -> set[str]:
+            return {e.notification.key for n in range(3) for e in storage.outbox(f"T-{token}-{n}")}
+
+        assert retention.purge_delivered(cut_off, 4) == 4
+        assert len(left()) == 2 and left() <= set(delivered)
+        assert retention.purge_delivered(cut_off, 1) == 1
+        assert retention.purge_delivered(cut_off) == 1
+        assert retention.purge_delivered(cut_off) == 0 and left() == set()
+
+    def test_application_purges_the_outbox_on_its_clock(self, storage: Storage) -> None:
+        self._retention(storage)
+        clock = ManualClock(T0)
+        app = _app(storage, clock)
+        commit = _ticket_commit(f"T-{_token()}", "store-1", "cust-1")
+        storage.commit(commit)
+        assert app.dispatch().delivered == 2  # delivered at T0
+        clock.advance(days=30)
+        assert app.purge_outbox() == 0  # delivered exactly 30 days ago: not older
+        clock.advance(seconds=1)
+        assert app.purge_outbox(limit=1) == 1
+        assert app.purge_outbox(timedelta(days=30)) == 1
+        assert list(storage.outbox(commit.case.id)) == []
+        for bad in (timedelta(0), timedelta(days=-1), 30):
+            with pytest.raises(ValidationError):
+                app.purge_outbox(bad)  # type: ignore[arg-type]
+        with pytest.raises(ValidationError):
+            app.purge_outbox(limit=0)
+
+    def test_purging_survives_a_restart(self, make_storage: Callable[[], Storage]) -> None:
+        if not self.durable:
+            pytest.skip("this backend does not keep data across a restart (durable = False)")
+        storage = make_storage()
+        try:
+            retention = self._retention(storage)
+            cases, _ = self._outbox_history(storage)
+            assert retention.purge_delivered(T0 + timedelta(hours=3)) == 2
+            before = {case_id: list(storage.outbox(case_id)) for case_id in cases}
+        finally:
+            storage.close()
+        again = make_storage()
+        try:
+            assert {case_id: list(again.outbox(case_id)) for case_id in cases} == before
+            assert before[cases[0]] == []
+            assert self._retention(again).purge_delivered(T0 + timedelta(hours=3)) == 0
+            assert self._retention(again).purge_delivered(T0 + timedelta(hours=4)) == 1
+        finally:
+            again.close()
+
     # -- queries ----------------------------------------------------------------------------------
 
     _STATUSES = ("under_platform_review", "under_merchant_review", "waiting_for_customer_response", "closed")
@@ -584,6 +692,127 @@ class StorageConformance:
         storage.commit(attrs.evolve(_note_commit(opened[f"T-{token}-a"], "later", T0), next_deadline=T0 + 5 * hour))
         storage.commit(attrs.evolve(_note_commit(opened[f"T-{token}-c"], "done", T0), next_deadline=None))
         assert ours(due(T0 + 9 * hour, 1000)) == [(f"T-{token}-b", T0 + 2 * hour), (f"T-{token}-a", T0 + 5 * hour)]
+
+    # -- the offer-work index (OfferIndex; every built-in backend has it) ----------------------------
+
+    def _offer_index(self, storage: Storage) -> OfferIndex:
+        if not isinstance(storage, OfferIndex):
+            pytest.skip("this backend keeps no offer-work index (it does not implement OfferIndex)")
+        return storage
+
+    def _offer_steps(self, storage: Storage, token: str, steps: dict[str, datetime | None]) -> dict[str, Case]:
+        opened = {}
+        for case_id, step in steps.items():
+            commit = attrs.evolve(_ticket_commit(case_id, "store-1", "cust-1"), next_offer_step=step, next_deadline=T0 - timedelta(days=1))
+            storage.commit(commit)
+            opened[case_id] = commit.case
+        return opened
+
+    def test_offers_due_lists_offer_steps_in_order_with_keyset_paging(self, storage: Storage) -> None:
+        index = self._offer_index(storage)
+        hour = timedelta(hours=1)
+        token = _token()
+        a, b, c, d = (f"T-{token}-{x}" for x in "abcd")
+        opened = self._offer_steps(storage, token, {a: T0 + hour, b: T0 + 2 * hour, c: T0 + hour, d: None})
+
+        def ours(rows: Sequence[DueCase]) -> list[tuple[str, datetime]]:
+            return [(r.case_id, r.next_deadline) for r in rows if r.case_id.startswith(f"T-{token}")]
+
+        assert ours(index.offers_due(T0 + hour, 1000)) == [(a, T0 + hour), (c, T0 + hour)]
+        first = index.offers_due(T0 + 3 * hour, 2)
+        rest = index.offers_due(T0 + 3 * hour, 1000, after=(first[-1].next_deadline, first[-1].case_id))
+        assert ours([*first, *rest]) == [(a, T0 + hour), (c, T0 + hour), (b, T0 + 2 * hour)]
+        assert ours(index.offers_due(T0, 1000)) == []
+        # The SLA deadline and the offer step are separate: each index lists only its own time.
+        due: Callable[..., Sequence[DueCase]] | None = getattr(storage, "due", None)
+        if due is not None:
+            assert ours(due(T0 + 3 * hour, 1000)) == [(x, T0 - timedelta(days=1)) for x in sorted((a, b, c, d))]
+        # A later commit moves a step, or clears it.
+        storage.commit(attrs.evolve(_note_commit(opened[a], "later", T0), next_offer_step=T0 + 5 * hour))
+        storage.commit(attrs.evolve(_note_commit(opened[c], "done", T0), next_offer_step=None))
+        assert ours(index.offers_due(T0 + 9 * hour, 1000)) == [(b, T0 + 2 * hour), (a, T0 + 5 * hour)]
+
+    def test_rescheduling_an_offer_step_needs_the_current_version(self, storage: Storage) -> None:
+        index = self._offer_index(storage)
+        token = _token()
+        case_id = f"T-{token}-a"
+        opened = self._offer_steps(storage, token, {case_id: T0})
+        noted = _note_commit(opened[case_id], "later", T0)
+        storage.commit(attrs.evolve(noted, next_offer_step=T0))  # version 2
+
+        def ours() -> list[tuple[str, datetime]]:
+            return [(r.case_id, r.next_deadline) for r in index.offers_due(T0 + timedelta(days=9), 1000) if r.case_id == case_id]
+
+        before = _state(storage, case_id)
+        assert index.reschedule_offers(case_id, 1, T0 + timedelta(hours=5)) is False  # stale: a newer commit stored its own
+        assert ours() == [(case_id, T0)]
+        assert index.reschedule_offers(case_id, 2, T0 + timedelta(hours=5)) is True
+        assert ours() == [(case_id, T0 + timedelta(hours=5))]
+        assert index.reschedule_offers(case_id, 2, None) is True
+        assert ours() == []
+        assert index.reschedule_offers(case_id, 2, T0 - timedelta(days=1)) is True
+        assert ours() == [(case_id, T0 - timedelta(days=1))]
+        assert index.reschedule_offers(f"T-{token}-missing", 1, T0) is False
+        assert _state(storage, case_id) == before  # only the index entry changed
+        storage.commit(attrs.evolve(_note_commit(noted.case, "again", T0), next_offer_step=None))
+        assert ours() == []
+
+    def test_the_offer_sweeps_follow_the_index(self, storage: Storage) -> None:
+        index = self._offer_index(storage)
+        clock = ManualClock(T0)
+        world = _World()
+        app = _app(storage, clock)
+        customer = world.customers[0]
+        buyer = Actor.customer(customer.id)
+        merchant = world.merchant(world.stores[0])
+
+        def complaint(n: int) -> str:
+            order = world.order(world.stores[0], customer, n)
+            case_id = app.open_complaint(buyer, order=order, customer=customer, reason="damaged_goods",
+                                         description="Broken lid", declaration_accepted=True).case.id
+            if app.get_case(world.platform, case_id).status == "under_platform_review":
+                app.pass_review(world.platform, case_id)
+            return case_id
+
+        def steps(case_id: str) -> list[datetime]:
+            return [r.next_deadline for r in index.offers_due(T0 + timedelta(days=365), 1000) if r.case_id == case_id]
+
+        accepted, expiring = complaint(1), complaint(2)
+        assert steps(accepted) == [] and steps(expiring) == []
+        offer_id = app.propose_offer(merchant, accepted, "other", text="We will call you.").events[0].payload["offer_id"]
+        app.propose_offer(merchant, expiring, "other", text="A call?")
+        assert steps(accepted) == [T0 + timedelta(days=3)]  # a proposed offer: its expiry
+        clock.advance(hours=1)
+        app.accept_offer(buyer, accepted, offer_id, confirmed=True)
+        assert steps(accepted) == [T0 + timedelta(hours=1)]  # accepted: due for execution now
+        assert app.execute_pending().executed == 1
+        assert steps(accepted) == []
+        assert app.expire_offers() == 0
+        clock.advance(days=3)
+        assert app.expire_offers() == 1
+        assert steps(expiring) == [] and app.expire_offers() == 0
+
+    def test_offer_steps_survive_a_restart(self, make_storage: Callable[[], Storage]) -> None:
+        if not self.durable:
+            pytest.skip("this backend does not keep data across a restart (durable = False)")
+        storage = make_storage()
+        token = _token()
+        try:
+            index = self._offer_index(storage)
+            self._offer_steps(storage, token, {f"T-{token}-a": T0, f"T-{token}-b": T0 + timedelta(hours=1), f"T-{token}-c": None})
+            assert index.reschedule_offers(f"T-{token}-b", 1, T0 + timedelta(hours=2))
+            before = list(index.offers_due(T0 + timedelta(days=1), 1000))
+        finally:
+            storage.close()
+        again = make_storage()
+        try:
+            after = list(self._offer_index(again).offers_due(T0 + timedelta(days=1), 1000))
+            assert after == before
+            assert [(r.case_id, r.next_deadline) for r in after if r.case_id.startswith(f"T-{token}")] == [
+                (f"T-{token}-a", T0), (f"T-{token}-b", T0 + timedelta(hours=2))
+            ]
+        finally:
+            again.close()
 
     # -- one case by id, within its scope (how the application loads a case for an actor) ---------
 

@@ -42,7 +42,7 @@ from resolvekit.domain.cases import Complaint, fold
 from resolvekit.domain.commands import open_complaint, pass_review, reply
 from resolvekit.domain.offer_commands import propose_offer
 from resolvekit.domain.offers import BUILTIN_KINDS, Offer, Terms
-from resolvekit.domain.policy import COMPLAINT_REASONS, Policy
+from resolvekit.domain.policy import Policy
 from resolvekit.domain.values import Customer, Order, OrderItem, Store
 from resolvekit.errors import ResolveKitError
 
