@@ -103,9 +103,10 @@ class CaseQuery:
 
     ``opened_from`` is inclusive and ``opened_before`` exclusive (half-open). Results are ordered by
     ``(opened_at, id)`` descending (newest first); ``after`` is the opaque cursor of the previous page.
-    ``store_id`` and ``customer_id`` are set by the application from the actor, so tenancy is part of
-    the storage query itself. ``case_id`` selects one case (the application loads a case for a
-    merchant or a customer this way, with their store or customer id beside it).
+    ``store_id`` and ``customer_id`` are set by the application from the actor, so a listing's
+    tenancy is part of the storage query itself. ``case_id`` selects one case (with a store or
+    customer beside it: that case only if it belongs to them). The application loads a single case
+    for a command with :meth:`Storage.load` and checks tenancy itself.
     """
 
     store_id: str | None = None
