@@ -131,6 +131,16 @@ class SnapshotCache:
         self.put(case_id, text, case)
         return case
 
+    def cached(self, case_id: str) -> Case | None:
+        """The case last decoded or written for ``case_id`` here, if it is still kept.
+
+        A backend may ask the database whether the stored case is still at that case's version (and
+        opened at its time) before it reads the snapshot text: versions are never rewritten, so the
+        same version of the same case is the same snapshot.
+        """
+        hit = self._entries.get(case_id)
+        return None if hit is None else hit[1]
+
     def encode(self, case: Case) -> str:
         """The snapshot text of ``case``."""
         return codec.dumps(case, Case)

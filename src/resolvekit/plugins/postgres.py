@@ -241,6 +241,10 @@ class PostgresStorage:
         s = f'"{schema}"'
         self._s = s
         self._sql_load = f"SELECT snapshot FROM {s}.cases WHERE id = %s"
+        # the snapshot only when it is not the version (of the case opened at that time) the cache holds
+        self._sql_load_if_changed = (
+            f"SELECT CASE WHEN version = %s AND opened_at = %s THEN NULL ELSE snapshot END FROM {s}.cases WHERE id = %s"
+        )
         self._sql_version = f"SELECT version FROM {s}.cases WHERE id = %s"
         self._sql_events = (
             f"SELECT case_id, version, kind, actor, at, payload FROM {s}.events "
@@ -414,10 +418,16 @@ class PostgresStorage:
 
     def load(self, case_id: str) -> Case | None:
         """The latest snapshot of the case."""
+        known = self._snapshots.cached(case_id)
         with self._translate():
-            row = self._connection().execute(self._sql_load, (case_id,)).fetchone()
+            if known is None:
+                row = self._connection().execute(self._sql_load, (case_id,)).fetchone()
+            else:
+                row = self._connection().execute(self._sql_load_if_changed, (known.version, known.opened_at, case_id)).fetchone()
         if row is None:
             return None
+        if row[0] is None:
+            return known  # the stored case is still the one the cache holds: no snapshot sent, nothing decoded
         return self._snapshots.decode(case_id, row[0], lambda: self.events(case_id))
 
     def events(self, case_id: str, *, after_version: int = 0, up_to_version: int | None = None) -> list[CaseEvent]:

@@ -174,6 +174,8 @@ SCHEMA_VERSION = len(MIGRATIONS)
 _SYNCHRONOUS = {"off": "OFF", "normal": "NORMAL", "full": "FULL", "extra": "EXTRA"}
 
 _LOAD = "SELECT snapshot FROM cases WHERE id = ?"
+# The snapshot only when it is not the version (of the case opened at that time) the cache holds.
+_LOAD_IF_CHANGED = "SELECT CASE WHEN version = ? AND opened_at = ? THEN NULL ELSE snapshot END FROM cases WHERE id = ?"
 _EVENTS = "SELECT case_id, version, kind, actor, at, payload FROM events WHERE case_id = ? AND version > ? AND version <= ? ORDER BY version"
 _APPLIED = "SELECT key, fingerprint, case_id, first_version, last_version FROM applied_commands WHERE key = ?"
 _INSERT_CASE = (
@@ -426,10 +428,16 @@ class SQLiteStorage:
 
     def load(self, case_id: str) -> Case | None:
         """The latest snapshot of the case."""
+        known = self._snapshots.cached(case_id)
         with self._guard, self._translate():
-            row = self._connection().execute(_LOAD, (case_id,)).fetchone()
+            if known is None:
+                row = self._connection().execute(_LOAD, (case_id,)).fetchone()
+            else:
+                row = self._connection().execute(_LOAD_IF_CHANGED, (known.version, to_micros(known.opened_at), case_id)).fetchone()
         if row is None:
             return None
+        if row[0] is None:
+            return known  # the stored case is still the one the cache holds: no snapshot read, nothing decoded
         return self._snapshots.decode(case_id, row[0], lambda: self.events(case_id))
 
     def events(self, case_id: str, *, after_version: int = 0, up_to_version: int | None = None) -> list[CaseEvent]:

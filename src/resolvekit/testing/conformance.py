@@ -964,6 +964,26 @@ class StorageConformance:
         finally:
             again.close()
 
+    def test_a_storage_reads_what_another_one_wrote(self, make_storage: Callable[[], Storage]) -> None:
+        """Two storages on one database (two processes): whatever one keeps in memory, each load sees
+        the other's latest commit."""
+        if not self.durable:
+            pytest.skip("this backend does not keep data across a restart (durable = False)")
+        first, second = make_storage(), make_storage()
+        try:
+            case = self._case_with_notes(first, notes=1)
+            assert first.load(case.id) == case and second.load(case.id) == case  # each has read (and may keep) it
+            for n, (writer, reader) in enumerate([(second, first), (first, second), (second, first)]):
+                current = writer.load(case.id)
+                assert current is not None
+                note = _note_commit(current, f"note {n} from the other side", T0 + timedelta(hours=n + 1))
+                writer.commit(note)
+                assert reader.load(case.id) == note.case
+                assert reader.load(case.id) == note.case  # and again, from whatever it kept
+        finally:
+            first.close()
+            second.close()
+
     # -- canned responses (TemplateStore; every built-in backend has it) ----------------------------
 
     def _templates(self, storage: Storage) -> TemplateStore:
