@@ -208,6 +208,31 @@ class OfferCommands(CommandHost):
             "withdraw_offer", actor, case_id, idempotency_key, offer_commands.withdraw_offer, offer_id, reason
         )
 
+    def cancel_offer(
+        self, actor: Actor, case_id: str, offer_id: str, reason: str, *, idempotency_key: str | None = None
+    ) -> CommandResult:
+        """The platform gives up on an offer that was accepted but not carried out yet, or whose execution failed.
+
+        Use it for an offer :meth:`execute_pending` would otherwise retry forever (a payment method
+        that no longer exists, a gateway that keeps refusing). The offer becomes ``cancelled``, a final
+        status: it no longer holds money against the order (so another offer may use that amount),
+        it is never executed or retried, and the activity log records it (``offer_cancelled``, with
+        the reason and the steps already completed). The customer and the merchant are notified.
+        The complaint's status does not change.
+
+        Only the platform may cancel (:class:`~resolvekit.errors.PermissionDenied` otherwise): the
+        customer already accepted the offer, so the merchant may not take it back alone (before
+        acceptance the merchant withdraws it with :meth:`withdraw_offer`). ``reason`` is required.
+        Refused with :class:`~resolvekit.errors.OfferNotOpen` when the offer is in another status
+        (proposed, executing, awaiting the return, or final), and when one of its money steps
+        (``refund``, ``wallet_credit``) already completed: that money has left.
+
+        Before cancelling an offer whose last attempt timed out, check with the payment service that
+        nothing was paid under the offer's idempotency keys (``"<offer id>:refund"``): a call that
+        timed out may have paid without resolvekit hearing of it.
+        """
+        return self._command("cancel_offer", actor, case_id, idempotency_key, offer_commands.cancel_offer, offer_id, reason)
+
     def impose_offer(
         self, actor: Actor, case_id: str, offer_id: str, *, reason: str | None = None, idempotency_key: str | None = None
     ) -> CommandResult:

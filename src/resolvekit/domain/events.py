@@ -40,6 +40,9 @@ class EventKind(enum.StrEnum):
     RETURN_RECEIVED = "return_received"
     OFFER_EXECUTED = "offer_executed"
     OFFER_FAILED = "offer_failed"
+    OFFER_CANCELLED = "offer_cancelled"
+    """The platform gave up on an accepted or failed offer (payload: offer_id, reason, the steps
+    already completed); its money is no longer held against the order and it is never executed."""
     CASE_ESCALATED = "case_escalated"
     """The case went to the platform; the payload has the reference, the reason and, for a missed
     deadline, the clock. The actor is who escalated it (``system`` for the automatic rules)."""

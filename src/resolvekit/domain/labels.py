@@ -60,6 +60,7 @@ STATUS_LABELS: Mapping[str, str] = {
     "rejected": N_("Rejected"),
     "withdrawn": N_("Withdrawn"),
     "expired": N_("Expired"),
+    "cancelled": N_("Cancelled"),
 }
 """Every status of the case and offer lifecycles -> its label (a gettext id). A status missing here
 (a host's own) is shown as it is named, or as the host's catalog translates the name."""
@@ -106,6 +107,7 @@ ACTIVITY: Mapping[str, str] = {
     EventKind.RETURN_RECEIVED: N_("The returned item of the offer {offer_id} arrived."),
     EventKind.OFFER_EXECUTED: N_("The offer {offer_id} was carried out."),
     EventKind.OFFER_FAILED: N_("Carrying out the offer {offer_id} failed; it will be retried."),
+    EventKind.OFFER_CANCELLED: N_("{actor} cancelled the offer {offer_id}: {reason}"),
     EventKind.CASE_ESCALATED: N_("{actor} escalated the case to the platform."),
     EventKind.SAFETY_ISSUE_FLAGGED: N_("{actor} reported a safety issue."),
     EventKind.POLICY_DISPUTED: N_("{actor} disputed a policy."),
@@ -200,6 +202,8 @@ def describe_event(event: CaseEvent, order_number: str | None = None) -> tuple[s
         offer_kind = str(p.get("kind", ""))
         builtin = BUILTIN_KINDS.get(offer_kind)
         params["offer_kind"] = label(builtin.label) if builtin is not None else term(offer_kind)
+    elif kind is EventKind.OFFER_CANCELLED:
+        params["reason"] = str(p.get("reason") or "")
     elif kind is EventKind.AUTO_CLOSE_WARNED:
         params["closes_at"] = moment(str(p.get("closes_at", ""))) if p.get("closes_at") else ""
     text = ACTIVITY.get(kind)

@@ -247,6 +247,12 @@ class OfferLifecycle(_Guards, StateMachine):
     operator (the host's worker as the system actor, or staff) executes it through the host's hooks:
     a return first waits for the item to come back when the policy says so; a failed execution stays
     visible and may be retried.
+
+    The platform may cancel an offer that was accepted but is not being carried out yet, or whose
+    execution failed: it goes to ``cancelled`` (final), releases the money it held against the order
+    and is never executed or retried. Only the platform, which mediates the complaint: the customer
+    already accepted (and the complaint is usually closed), so the merchant may not take the
+    resolution back alone. The command also refuses an offer with a completed money step.
     """
 
     proposed = State(initial=True)
@@ -258,6 +264,7 @@ class OfferLifecycle(_Guards, StateMachine):
     rejected = State(final=True)
     withdrawn = State(final=True)
     expired = State(final=True)
+    cancelled = State(final=True)
 
     accept = proposed.to(accepted, cond="by_customer")
     impose = proposed.to(accepted, cond="by_platform")
@@ -273,3 +280,4 @@ class OfferLifecycle(_Guards, StateMachine):
     receive_return = awaiting_return.to(executing, cond="by_operator")
     succeed = executing.to(executed, cond="by_operator")
     fail = executing.to(failed, cond="by_operator")
+    cancel = accepted.to(cancelled, cond="by_platform") | failed.to(cancelled, cond="by_platform")

@@ -220,6 +220,10 @@ _RULES: dict[EventKind, tuple[Rule, ...]] = {
         (_MERCHANT, N_("Offer {offer_id} could not be carried out"), N_("Step {step} failed: {reason}. It will be retried.")),
         (_PLATFORM, N_("Offer {offer_id} could not be carried out"), N_("Step {step} failed: {reason}. It will be retried.")),
     ),
+    EventKind.OFFER_CANCELLED: (
+        (_CUSTOMER, N_("Offer cancelled on {case_id}"), N_("The offer {offer_id} was cancelled and will not be carried out: {reason}")),
+        (_MERCHANT, N_("Offer cancelled on {case_id}"), N_("The offer {offer_id} was cancelled and will not be carried out: {reason}")),
+    ),
     EventKind.COMPLAINT_DISPUTED: (
         (_CUSTOMER, N_("The merchant answered complaint {case_id}"), N_("The merchant considers the complaint not valid: {body}")),
         (_PLATFORM, N_("Complaint {case_id} disputed by the merchant"), N_("The merchant considers the complaint not valid: {body}")),

@@ -46,6 +46,7 @@ from resolvekit.errors import (
 
 __all__ = [
     "accept_offer",
+    "cancel_offer",
     "confirm_return",
     "dispute_complaint",
     "expire_offer",
@@ -434,6 +435,40 @@ def withdraw_offer(
     status = _fire_offer(offer, "withdraw", actor, policy)
     payload = {"offer_id": offer.id, "offer_status": status, "reason": None if reason is None else _text(reason, "reason", policy)}
     return [_event(complaint.id, complaint.version + 1, EventKind.OFFER_WITHDRAWN, actor, now, payload)]
+
+
+def cancel_offer(case: Case, actor: Actor, offer_id: str, reason: str, *, now: datetime, policy: Policy) -> list[CaseEvent]:
+    """The platform gives up on an accepted offer not being carried out yet, or on a failed one.
+
+    The offer becomes ``cancelled`` (final): it no longer holds money against the order and is never
+    executed or retried. The complaint may be closed already (accepting usually closes it); its
+    status does not change. ``reason`` is required.
+
+    Refused with :class:`~resolvekit.errors.PermissionDenied` for anyone but the platform,
+    :class:`~resolvekit.errors.OfferNotOpen` for an offer in another status (proposed: withdraw it
+    instead; executing, awaiting the return, executed, rejected, withdrawn, expired, cancelled), and
+    :class:`~resolvekit.errors.OfferNotOpen` too when one of its money steps (``refund``,
+    ``wallet_credit``) already completed: that money has left, so cancelling would hide it.
+    """
+    complaint = _complaint(case, "cancel")
+    offer = _find(complaint, offer_id)
+    status = _fire_offer(offer, "cancel", actor, policy)
+    paid = [r.step for r in offer.results if r.step in MONEY_STEPS]
+    if paid:
+        raise OfferNotOpen(
+            N_("Cannot cancel offer {offer_id}: its {steps} step already paid the customer, so that money has left. "
+               "Retry the offer to finish it instead."),
+            offer_id=offer.id,
+            steps=", ".join(paid),
+            status=offer.status,
+        )
+    payload = {
+        "offer_id": offer.id,
+        "offer_status": status,
+        "reason": _text(reason, "reason", policy),
+        "completed_steps": [r.step for r in offer.results],
+    }
+    return [_event(complaint.id, complaint.version + 1, EventKind.OFFER_CANCELLED, actor, now, payload)]
 
 
 def expire_offer(case: Case, actor: Actor, offer_id: str, *, now: datetime, policy: Policy) -> list[CaseEvent]:

@@ -6,7 +6,7 @@ everything else. Its statuses follow :class:`~resolvekit.domain.lifecycles.Offer
     proposed -> accepted -> executing -> executed
              -> rejected              -> awaiting_return -> executing   (return kinds)
              -> withdrawn             -> failed -> executing            (retry)
-             -> expired
+             -> expired      accepted, failed -> cancelled          (the platform gives up)
 
 What an offer is made of:
 
@@ -20,7 +20,7 @@ What an offer is made of:
 
 **Conservation.** An :class:`OrderLedger` adds up every offer of an order (over all its complaints)
 that holds money: accepted, executing, awaiting the return, failed (it may be retried) and
-executed. Refunds and wallet credits count; coupons, replacements and free text do not. The total
+executed. A cancelled offer holds none: cancelling a failed offer frees its amount for other offers. Refunds and wallet credits count; coupons, replacements and free text do not. The total
 never exceeds what was paid for the order, and the amount on each item never exceeds its quantity
 times its unit price; :meth:`OrderLedger.check` refuses an offer that would break either rule with
 :class:`~resolvekit.errors.OverRefund`, naming the remaining refundable amount.
@@ -95,7 +95,8 @@ MONEY_STEPS: frozenset[str] = frozenset({"refund", "wallet_credit"})
 """Steps that pay money back to the customer; offers with one of them count towards conservation."""
 
 RESERVING: frozenset[str] = frozenset({"accepted", "executing", "awaiting_return", "failed", "executed"})
-"""Offer statuses whose money is counted against what was paid (accepted-pending and executed)."""
+"""Offer statuses whose money is counted against what was paid (accepted-pending and executed).
+``cancelled`` is not one: a cancelled offer releases its money."""
 
 
 _SHARE: str = Terms.SHARE.value
@@ -244,6 +245,8 @@ class Offer:
     ``amount`` is the money the offer refunds or credits (or the coupon's value); ``percent`` is the
     percentage it was computed from, if any; ``lines`` say which items it covers. ``results`` records
     every completed execution step; ``last_error`` and ``attempts`` make failures visible.
+    ``cancelled_by``, ``cancelled_at`` and ``cancel_reason`` say who cancelled it, when and why
+    (``decided_by``, ``decided_at`` and ``reason`` keep the acceptance).
     """
 
     id: str
@@ -270,6 +273,9 @@ class Offer:
     retry_at: datetime | None = None
     return_received_at: datetime | None = None
     executed_at: datetime | None = None
+    cancelled_by: Actor | None = None
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
 
     @property
     def currency(self) -> str | None:
@@ -552,6 +558,7 @@ OFFER_EVENTS: frozenset[EventKind] = frozenset(
         EventKind.RETURN_RECEIVED,
         EventKind.OFFER_EXECUTED,
         EventKind.OFFER_FAILED,
+        EventKind.OFFER_CANCELLED,
     }
 )
 """The events that change an offer."""
@@ -598,6 +605,8 @@ def _change(offer: Offer, event: CaseEvent) -> Offer:
         changes.update(executed_at=event.at, last_error=None)
     elif kind is EventKind.OFFER_FAILED:
         changes.update(last_error=p["reason"], retry_at=_time(p.get("retry_at")))
+    elif kind is EventKind.OFFER_CANCELLED:
+        changes.update(cancelled_by=event.actor, cancelled_at=event.at, cancel_reason=p.get("reason"), retry_at=None)
     return _evolve(offer, changes)
 
 

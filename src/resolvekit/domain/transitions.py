@@ -46,6 +46,7 @@ ACTIONS: Mapping[str, str] = {
     "receive_return": N_("confirm the returned item"),
     "succeed": N_("record the offer as executed"),
     "fail": N_("record the offer as failed"),
+    "cancel": N_("cancel the offer"),
     "close": N_("close the case"),
     "escalate": N_("escalate the case to the platform"),
     "flag_safety_issue": N_("report a safety issue"),
