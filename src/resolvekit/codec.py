@@ -609,20 +609,50 @@ def _write_tagged(value: Any) -> str:
     return "{" + tag if text == "{}" else text[:-1] + "," + tag
 
 
+_INLINE: dict[Any, str] = {
+    # the text of a value ``{v}`` of a common field type, written in place (``{f}`` is the field's
+    # writer, for a value of another class than declared: the result is always what it would write)
+    str: "(_q({v}) if {v}.__class__ is _str else {f}({v}))",
+    int: "(_int_text({v}) if {v}.__class__ is _int else {f}({v}))",
+    bool: '("true" if {v} is True else "false" if {v} is False else {f}({v}))',
+    datetime: "('\"' + {v}.isoformat() + '\"' if {v}.__class__ is _datetime else {f}({v}))",
+}
+
+
+def _inline(tp: Any, value: str, writer: str) -> str:
+    """The expression writing ``value`` (a local name) of declared type ``tp``: a common scalar type,
+    optional or not, is written in place; anything else calls ``writer``."""
+    union = _union_args(tp)
+    optional = union is not None and _is_optional(union)
+    inner = next(a for a in union if a is not type(None)) if union is not None and optional else tp
+    template = _INLINE.get(inner)
+    if template is None:
+        return f"{writer}({value})"
+    expression = template.format(v=value, f=writer)
+    return f'("null" if {value} is None else {expression})' if optional else expression
+
+
 def _compile_attrs_writer(cls: type) -> Converter:
-    """Generate ``def write(o): return '{"a":' + f0(o.a) + ',"b":' + f1(o.b) + '}'`` for ``cls``."""
+    """Generate ``def write(o): return ''.join(('{"a":', <a's text>, ',"b":', <b's text>, '}'))`` for ``cls``.
+
+    Strings, numbers, booleans and times (optional or not) are written in place; other fields call
+    their writer (``f0``, ``f1``...).
+    """
     types_ = _field_types(cls)
-    namespace: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"_q": _quote, "_str": str, "_int": int, "_int_text": int.__repr__, "_datetime": datetime}
+    reads = []
     pieces = []
     for i, field in enumerate(attrs.fields(cls)):
         try:
             namespace[f"f{i}"] = _field_writers.get(types_[field.name])
         except TypeError as exc:
             raise TypeError(f"{cls.__qualname__}.{field.name}: {exc}") from None
+        reads.append(f"    v{i} = o.{field.name}\n")
         prefix = ("{" if i == 0 else ",") + json.dumps(field.name) + ":"
-        pieces.append(f"{prefix!r} + f{i}(o.{field.name})")
-    body = " + ".join(pieces) + " + '}'" if pieces else "'{}'"
-    source = f"def write(o):\n    return {body}\n"
+        pieces.append(f"{prefix!r}, {_inline(types_[field.name], f'v{i}', f'f{i}')}")
+    # joined at once: chained ``+`` would copy the growing text once per field
+    body = "''.join((" + ", ".join(pieces) + ", '}'))" if pieces else "'{}'"
+    source = f"def write(o):\n{''.join(reads)}    return {body}\n"
     exec(compile(source, f"<resolvekit.codec write {cls.__qualname__}>", "exec"), namespace)  # noqa: S102
     return typing.cast(Converter, namespace["write"])
 
