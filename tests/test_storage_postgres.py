@@ -181,31 +181,16 @@ def test_a_server_gone_in_the_middle_of_a_commit(storage: PostgresStorage, postg
 
 def test_a_version_3_schema_gets_the_offer_index_and_its_offers_are_carried_out(postgres_schema: tuple[str, str]) -> None:
     from datetime import timedelta
-    from decimal import Decimal
 
-    from resolvekit import Actor, Customer, Order
     from resolvekit.plugins import postgres as postgres_plugin
     from resolvekit.testing import ManualClock
+    from scenarios import offer_complaints
 
     conninfo, schema = postgres_schema
     old = f"{schema}_v3"
     clock = ManualClock(T0)
-    buyer, merchant, platform = Actor.customer("c-1"), Actor.merchant("m-1", store_id="s-1"), Actor.platform("p-1")
-    customer = Customer("c-1", "Noura")
-
-    def complaint(app: ResolveKit, n: int) -> str:
-        order = Order(id=f"o-{n}", store_id="s-1", customer_id="c-1", status="delivered", created_at=T0 - timedelta(days=2),
-                      total_paid=Decimal("10.00"), currency="SAR")
-        case_id = app.open_complaint(buyer, order=order, customer=customer, reason="damaged_goods", description="Cracked",
-                                     declaration_accepted=True).case.id
-        app.pass_review(platform, case_id)
-        return case_id
-
     with ResolveKit(storage=f"{conninfo}?schema={schema}", clock=clock) as app:
-        accepted, proposed, bare = complaint(app, 1), complaint(app, 2), complaint(app, 3)
-        offer_id = app.propose_offer(merchant, accepted, "other", text="We will call you.").events[0].payload["offer_id"]
-        app.accept_offer(buyer, accepted, offer_id, confirmed=True)
-        app.propose_offer(merchant, proposed, "other", text="A call?")
+        accepted, proposed, bare = offer_complaints(app, T0)
     try:
         with _admin(conninfo) as conn:  # type: ignore[attr-defined]
             conn.execute(f'CREATE SCHEMA "{old}"')  # the first three migrations only, then the rows of the new schema

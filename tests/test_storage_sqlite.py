@@ -296,28 +296,13 @@ def _version_3_copy(source: Path, path: Path) -> None:
 
 
 def test_a_version_3_database_gets_the_offer_index_and_its_offers_are_carried_out(tmp_path: Path) -> None:
-    from decimal import Decimal
-
-    from resolvekit import Customer, Order
     from resolvekit.testing import ManualClock
+    from scenarios import PLATFORM, offer_complaints
 
     clock = ManualClock(T0)
-    buyer, merchant, platform = Actor.customer("c-1"), Actor.merchant("m-1", store_id="s-1"), Actor.platform("p-1")
-    customer = Customer("c-1", "Noura")
-
-    def complaint(app: ResolveKit, n: int) -> str:
-        order = Order(id=f"o-{n}", store_id="s-1", customer_id="c-1", status="delivered", created_at=T0 - timedelta(days=2),
-                      total_paid=Decimal("10.00"), currency="SAR")
-        case_id = app.open_complaint(buyer, order=order, customer=customer, reason="damaged_goods", description="Cracked",
-                                     declaration_accepted=True).case.id
-        app.pass_review(platform, case_id)
-        return case_id
-
+    platform = PLATFORM
     with ResolveKit(storage=f"sqlite:///{tmp_path / 'v4.db'}", clock=clock) as app:
-        accepted, proposed, bare = complaint(app, 1), complaint(app, 2), complaint(app, 3)
-        offer_id = app.propose_offer(merchant, accepted, "other", text="We will call you.").events[0].payload["offer_id"]
-        app.accept_offer(buyer, accepted, offer_id, confirmed=True)
-        app.propose_offer(merchant, proposed, "other", text="A call?")
+        accepted, proposed, bare = offer_complaints(app, T0)
         ticket = "T-1"
         app.storage.commit(_ticket_commit(ticket, "s-1", "c-1"))
     _version_3_copy(tmp_path / "v4.db", tmp_path / "v3.db")
