@@ -287,6 +287,7 @@ CASE_COMMANDS: dict[str, Callable[[ResolveKit, Actor, str, str], object]] = {
     "accept_offer": lambda app, a, c, o: app.accept_offer(a, c, o, confirmed=True),
     "reject_offer": lambda app, a, c, o: app.reject_offer(a, c, o, "no"),
     "withdraw_offer": lambda app, a, c, o: app.withdraw_offer(a, c, o),
+    "cancel_offer": lambda app, a, c, o: app.cancel_offer(a, c, o, "The gateway refuses the card."),
     "impose_offer": lambda app, a, c, o: app.impose_offer(a, c, o),
     "dispute_complaint": lambda app, a, c, o: app.dispute_complaint(a, c, "not valid"),
     "confirm_return": lambda app, a, c, o: app.confirm_return(a, c, o),
