@@ -379,3 +379,25 @@ def test_views_are_immutable_values(shop: Shop) -> None:
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         view.status = "closed"  # type: ignore[misc]
     assert shop.app.get_case(PLATFORM, case_id).status == "under_platform_review"
+
+
+@pytest.mark.parametrize(
+    ("filters", "field"),
+    [
+        ({"statuses": 0}, "statuses"),
+        ({"statuses": 1.5}, "statuses"),
+        ({"statuses": b"closed"}, "statuses"),
+        ({"statuses": ["closed", 3]}, "statuses"),
+        ({"statuses": {"closed": True}}, "statuses"),
+        ({"store_id": 7}, "store_id"),
+        ({"kind": ["complaint"]}, "kind"),
+        ({"customer_id": 1.0}, "customer_id"),
+        ({"order_id": b"o-1"}, "order_id"),
+    ],
+)
+def test_a_listing_with_a_filter_that_is_not_text_is_refused(filters: dict[str, Any], field: str) -> None:
+    rk = ResolveKit(storage="memory://")
+    with pytest.raises(ValidationError) as caught:
+        rk.list_cases(Actor.platform("p"), **filters)
+    assert caught.value.params["field"] == field
+

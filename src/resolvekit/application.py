@@ -89,6 +89,19 @@ _build_commit: Callable[..., Commit] = frozen_builder(Commit)
 _build_result: Callable[..., CommandResult] = frozen_builder(CommandResult)
 
 
+def _status_filter(statuses: object) -> frozenset[str] | None:
+    """A listing's ``statuses`` argument (one status, or several) as a set; anything else is refused."""
+    if statuses is None:
+        return None
+    if isinstance(statuses, str):
+        return frozenset((statuses,))
+    if isinstance(statuses, Iterable) and not isinstance(statuses, (bytes, Mapping)):
+        values = tuple(statuses)
+        if all(isinstance(value, str) for value in values):
+            return frozenset(values)
+    raise ValidationError(N_("{field} must be text, not {type}."), field="statuses", type=type(statuses).__name__)
+
+
 def _new_id(kind: str) -> str:
     return f"{kind[0].upper()}-{os.urandom(8).hex().upper()}"
 
@@ -551,6 +564,10 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands, GuestAccessCom
         """
         if not isinstance(actor, Actor):
             raise PermissionDenied(role=type(actor).__name__, action=N_("list cases"))
+        for field, value in (("store_id", store_id), ("kind", kind), ("customer_id", customer_id), ("order_id", order_id)):
+            if value is not None and not isinstance(value, str):
+                raise ValidationError(N_("{field} must be text, not {type}."), field=field, type=type(value).__name__)
+        wanted = _status_filter(statuses)
         if actor.role is Role.MERCHANT:
             if store_id is not None and store_id != actor.store_id:
                 return Page((), None)
@@ -563,7 +580,7 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands, GuestAccessCom
             store_id=store_id,
             customer_id=customer_id,
             kind=kind,
-            statuses=None if statuses is None else frozenset((statuses,) if isinstance(statuses, str) else statuses),
+            statuses=wanted,
             order_id=order_id,
             opened_from=None if opened_from is None else utc(opened_from, "opened_from"),
             opened_before=None if opened_before is None else utc(opened_before, "opened_before"),
