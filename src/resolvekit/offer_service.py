@@ -82,13 +82,6 @@ class _Lazy:
         return iter(self._items)
 
 
-_ORDER_QUERIES: dict[str, CaseQuery] = {}
-"""The query of the first page of an order's complaints, by order id: a query is immutable, and
-building one costs about as much as the in-memory backend takes to answer it. At most
-:data:`_ORDER_QUERIES_KEPT` are kept (past that the cache starts again empty)."""
-_ORDER_QUERIES_KEPT = 1024
-
-
 class OfferCommands(CommandHost):
     """Resolution offers on :class:`~resolvekit.ResolveKit` (see the module docstring)."""
 
@@ -107,14 +100,9 @@ class OfferCommands(CommandHost):
         if not isinstance(case, Complaint) or case.order_id is None:
             return ()
         order_id = case.order_id
-        query = _ORDER_QUERIES.get(order_id)
-        if query is None:
-            if len(_ORDER_QUERIES) >= _ORDER_QUERIES_KEPT:
-                _ORDER_QUERIES.clear()
-            # Filtered by order alone (the store is checked below): backends then use their order
-            # index instead of walking every case of the store.
-            query = _ORDER_QUERIES[order_id] = CaseQuery(kind="complaint", order_id=order_id, limit=_PAGE)
-        page = self.storage.query(query)
+        # Filtered by order alone (the store is checked below): backends then use their order index
+        # instead of walking every case of the store.
+        page = self.storage.query(CaseQuery(kind="complaint", order_id=order_id, limit=_PAGE))
         items = page.items
         if page.next_cursor is None and len(items) == 1 and items[0].id == case.id:
             return ()  # the usual case: the order has only this complaint

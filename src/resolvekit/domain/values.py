@@ -33,16 +33,8 @@ def utc(value: datetime, field: str = "time") -> datetime:
 
 
 def _text(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not _is_text(value):
+    if not isinstance(value, str) or not value.strip():
         raise ValidationError(N_("{field} must be a non-empty string."), field=attribute.name)
-
-
-def _is_text(value: object) -> bool:
-    """What the ``_text`` validator accepts: a string that is not blank."""
-    return isinstance(value, str) and bool(value.strip())
-
-
-_set = object.__setattr__  # how the decoders below fill in a frozen value (what attrs' own __init__ does)
 
 
 def _decimal(value: object) -> Decimal:
@@ -91,23 +83,6 @@ class OrderItem:
     name: str = attrs.field(validator=_text)
     quantity: int = attrs.field(validator=attrs.validators.and_(attrs.validators.instance_of(int), attrs.validators.ge(1)))
     unit_price: Decimal = attrs.field(converter=_decimal)
-
-    @classmethod
-    def _decoded(cls, sku: Any, name: Any, quantity: int, unit_price: Decimal) -> OrderItem:
-        """``OrderItem(sku, name, quantity, unit_price)``, for decoding stored orders (on every fold).
-
-        It runs the constructor's converter, then builds the item directly when the values pass its
-        validators; otherwise it calls the constructor itself, which raises what it raises.
-        """
-        price = _decimal(unit_price)
-        if not (_is_text(sku) and _is_text(name) and isinstance(quantity, int) and quantity >= 1):
-            return cls(sku, name, quantity, price)  # raises the validator's error
-        item = object.__new__(cls)
-        _set(item, "sku", sku)
-        _set(item, "name", name)
-        _set(item, "quantity", quantity)
-        _set(item, "unit_price", price)
-        return item
 
 
 def _created_at(value: datetime) -> datetime:
@@ -169,42 +144,20 @@ class Order:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Order:
-        """Rebuild an order written by :meth:`to_dict`.
-
-        Every complaint's opening event is decoded on each fold, so this runs the constructor's
-        converters (in its order) and then builds the order directly when the values pass its
-        validators; otherwise it calls the constructor itself, which raises what it raises.
-        """
-        id_, store_id, customer_id, status = data["id"], data["store_id"], data["customer_id"], data["status"]
-        created_at = datetime.fromisoformat(data["created_at"])
-        total_paid = Decimal(data["total_paid"])
-        currency = data["currency"]
-        items = tuple([OrderItem._decoded(i["sku"], i["name"], int(i["quantity"]), Decimal(i["unit_price"])) for i in data["items"]])
-        number = data.get("number")
-        tracking_url = data.get("tracking_url")
-        completed_at = None if data.get("completed_at") is None else datetime.fromisoformat(data["completed_at"])
-        if cls is not Order:
-            return cls(id_, store_id, customer_id, status, created_at, total_paid, currency, items, number, tracking_url, completed_at)
-        created_at = _created_at(created_at)
-        total_paid = _decimal(total_paid)
-        currency = _currency(currency)
-        completed_at = _completed_at(completed_at)
-        if not (_is_text(id_) and _is_text(store_id) and _is_text(customer_id) and _is_text(status)):
-            # the converters are idempotent: the constructor reaches the validator that refuses
-            return cls(id_, store_id, customer_id, status, created_at, total_paid, currency, items, number, tracking_url, completed_at)
-        order = object.__new__(cls)
-        _set(order, "id", id_)
-        _set(order, "store_id", store_id)
-        _set(order, "customer_id", customer_id)
-        _set(order, "status", status)
-        _set(order, "created_at", created_at)
-        _set(order, "total_paid", total_paid)
-        _set(order, "currency", currency)
-        _set(order, "items", items)
-        _set(order, "number", number)
-        _set(order, "tracking_url", tracking_url)
-        _set(order, "completed_at", completed_at)
-        return order
+        """Rebuild an order written by :meth:`to_dict`."""
+        return cls(
+            id=data["id"],
+            store_id=data["store_id"],
+            customer_id=data["customer_id"],
+            status=data["status"],
+            created_at=datetime.fromisoformat(data["created_at"]),
+            total_paid=Decimal(data["total_paid"]),
+            currency=data["currency"],
+            items=tuple(OrderItem(i["sku"], i["name"], int(i["quantity"]), Decimal(i["unit_price"])) for i in data["items"]),
+            number=data.get("number"),
+            tracking_url=data.get("tracking_url"),
+            completed_at=None if data.get("completed_at") is None else datetime.fromisoformat(data["completed_at"]),
+        )
 
 
 def opening_details(customer: Customer, order: Order | None) -> dict[str, Any]:
