@@ -24,8 +24,8 @@ from resolvekit.reputation.windows import Window
 
 __all__ = ["ReputationAggregator"]
 
-_STRIDE = 2_654_435_761
-"""Bucket keys are ``seller index * _STRIDE + day number``: unique (every day number is below the
+KEY_STRIDE = 2_654_435_761
+"""Bucket keys are ``seller index * KEY_STRIDE + day number`` (here and in the policy simulation's replay): unique (every day number is below the
 stride), consecutive for one seller's days (a window is a ``range`` of keys), and spread over a
 dict's slots: the stride's low bits look random, where a power of two (or a number close to one)
 would pile the buckets of one day, or of days a few apart, onto the same few slots."""
@@ -93,7 +93,7 @@ class ReputationAggregator(ReputationSource):
                 listed.append(order)
         was, now = old & _MDR_BIT, packed & _MDR_BIT
         if was != now:
-            buyers = self._buyers.setdefault(index * _STRIDE + day, {})
+            buyers = self._buyers.setdefault(index * KEY_STRIDE + day, {})
             if now:
                 buyers[order.buyer_id] = buyers.get(order.buyer_id, 0) + 1
             else:
@@ -145,7 +145,7 @@ class ReputationAggregator(ReputationSource):
         affected: dict[tuple[int, int], set[str]] = {}
         for spot, buyers in self._buyers.items():
             if buyers:
-                index, day = divmod(spot, _STRIDE)
+                index, day = divmod(spot, KEY_STRIDE)
                 if only is not None and index != only:
                     continue
                 for k, (low, high) in enumerate(spans):

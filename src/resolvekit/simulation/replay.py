@@ -46,6 +46,7 @@ from resolvekit.domain.actors import Actor
 from resolvekit.domain.events import CaseEvent, EventKind
 from resolvekit.domain.sla import SlaState, due_actions, next_deadline, track
 from resolvekit.errors import ConfigurationError
+from resolvekit.reputation.aggregator import KEY_STRIDE
 from resolvekit.reputation.facts import ClaimOutcome, ResponseState, claim_from_events
 from resolvekit.reputation.levels import AccountHealthPolicy, HealthBand
 from resolvekit.reputation.metrics import LANE, MDR, METRICS, SLOTS, Totals, unpack
@@ -56,7 +57,6 @@ from resolvekit.simulation.policies import SimulationPolicy, policy_named
 
 __all__ = ["SLA_FIELDS", "Comparison", "Snapshot", "SimulationResult", "compare", "replay", "simulate"]
 
-_DAY_BITS = 22
 _MDR_BIT = 1 << (LANE * MDR)  # an order's counted marketplace defect (its slots hold 0 or 1)
 _SHIPPED, _LATE, _TRACKED = int(OrderFlag.SHIPPED), int(OrderFlag.SHIPPED_LATE), int(OrderFlag.VALID_TRACKING)
 _CANCELLED = int(OrderFlag.CANCELLED) | int(OrderFlag.PRE_FULFILMENT)
@@ -131,7 +131,7 @@ class _Buckets(ReputationSource):
         index = self._index.get(seller)
         if index is None:
             index = self._index[seller] = len(self._index)
-        key = (index << _DAY_BITS) | day
+        key = index * KEY_STRIDE + day
         buckets = self._buckets
         buckets[key] = buckets.get(key, 0) + new - old
         if (old ^ new) & _MDR_BIT:  # the order's counted marketplace defect came or went
@@ -153,13 +153,12 @@ class _Buckets(ReputationSource):
             indexes = range(len(self._index))
             for old in range(self.floor, day):
                 for index in indexes:
-                    key = (index << _DAY_BITS) | old
+                    key = index * KEY_STRIDE + old
                     self._buckets.pop(key, None)
                     self._buyers.pop(key, None)
         else:
-            mask = (1 << _DAY_BITS) - 1
             for table in (self._buckets, self._buyers):
-                for key in [k for k in table if k & mask < day]:
+                for key in [k for k in table if k % KEY_STRIDE < day]:
                     del table[key]
         self.floor = day
 
@@ -169,7 +168,7 @@ class _Buckets(ReputationSource):
         sellers = list(self._index.items()) if seller_id is None else [(seller_id, self._index[seller_id])] if seller_id in self._index else []
         result: dict[str, list[tuple[int, list[int], set[str]]]] = {}
         for seller, index in sellers:
-            base = index << _DAY_BITS
+            base = index * KEY_STRIDE
             segments = []
             high = end
             for k, days in enumerate(lengths):
