@@ -376,7 +376,7 @@ def main() -> None:
     started = time.perf_counter()
     try:
         # SQLite: durable command -------------------------------------------------------------
-        rk_db, raw_db = folder / "resolvekit.sqlite3", folder / "raw.sqlite3"
+        rk_db = folder / "resolvekit.sqlite3"  # both sides work on the same database file
         sq = compare(
             lambda: ResolveKit(storage=f"sqlite:///{rk_db}", clock=Clock()),
             lambda: RawSQLite(rk_db),
@@ -399,7 +399,6 @@ def main() -> None:
               f"per 100,000 cases; measured on {size_cases:,} cases"
               f"{', extrapolated linearly' if size_cases < SIZE_TARGET_CASES else ''}; each case: opened, "
               "passed review, four replies with their notifications)")
-        del rk_db, raw_db
 
         # PostgreSQL -------------------------------------------------------------------------------
         reason = "--no-postgres" if args.no_postgres else _postgres_reachable(args.postgres_url)
