@@ -1,9 +1,9 @@
 """The fast paths of the command path give exactly what the plain code gives.
 
-``fold`` gathers the changes of consecutive events and rebuilds the case once; decoding an order
-builds it directly once the constructor's checks pass; ``Money`` keeps what it derived per currency;
-``screen_text`` counts ASCII digits without the regex engine. Each is compared here with the plain
-way (applying events one by one, the validating constructors, the regex count).
+``fold`` gathers the changes of consecutive events and rebuilds the case once; ``Money`` keeps what
+it derived per currency; ``screen_text`` counts ASCII digits without the regex engine. Each is
+compared here with the plain way (applying events one by one, the validating constructors, the
+regex count). Stored orders still decode, and bad ones are refused.
 """
 
 from __future__ import annotations
@@ -147,29 +147,13 @@ class TestDecodingOrders:
             (("completed_at",), "2026-10-31T00:00:00"),
         ],
     )
-    def test_bad_data_fails_as_the_constructor_does(self, path: tuple[Any, ...], value: object) -> None:
+    def test_bad_stored_data_is_refused(self, path: tuple[Any, ...], value: object) -> None:
         data = _order().to_dict()
         target: Any = data
         for key in path[:-1]:
             target = target[key]
         target[path[-1]] = value
 
-        def plain() -> Order:  # the constructors, as from_dict called them before its fast path
-            return Order(
-                id=data["id"],
-                store_id=data["store_id"],
-                customer_id=data["customer_id"],
-                status=data["status"],
-                created_at=datetime.fromisoformat(data["created_at"]),
-                total_paid=Decimal(data["total_paid"]),
-                currency=data["currency"],
-                items=tuple(OrderItem(i["sku"], i["name"], int(i["quantity"]), Decimal(i["unit_price"])) for i in data["items"]),
-                number=data.get("number"),
-                tracking_url=data.get("tracking_url"),
-                completed_at=None if data.get("completed_at") is None else datetime.fromisoformat(data["completed_at"]),
-            )
-
-        assert _outcome(lambda: Order.from_dict(data)) == _outcome(plain)
         with pytest.raises((ValidationError, ValueError, TypeError)):
             Order.from_dict(data)
 
