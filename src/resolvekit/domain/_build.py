@@ -5,12 +5,13 @@ A frozen, slotted attrs class sets every field through ``object.__setattr__`` in
 fields (the case, its SLA clocks and state, notifications), and that costs more than the rules
 themselves. :func:`frozen_builder` makes an equivalent positional constructor: it assigns the slots
 of an instance of an unfrozen subclass with the same layout, then gives the instance its real class.
-The result is an ordinary instance of the class: equal, hashed, printed, pickled and frozen as one
-built by its constructor.
+:func:`frozen_replacer` does the same for ``attrs.evolve`` (a copy with some fields changed), with
+one generated copy function per set of changed fields. The result is an ordinary instance of the
+class: equal, hashed, printed, pickled and frozen as one built by its constructor.
 
 Only classes whose constructor does nothing but store its arguments qualify: no converters,
 validators, ``on_setattr`` hooks, ``__attrs_pre_init__`` or ``__attrs_post_init__``. Anything else
-raises ``TypeError`` when the builder is made (at import time), so a field that later gains a
+raises ``TypeError`` when the builder or replacer is made (at import time), so a field that later gains a
 converter cannot be skipped silently.
 """
 
