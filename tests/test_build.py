@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pickle
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +18,9 @@ from resolvekit.domain._build import frozen_builder, frozen_replacer
 from resolvekit.domain.actors import Actor, Role
 from resolvekit.domain.money import Money
 from resolvekit.domain.sla import SlaPolicy, track
-from resolvekit.domain.events import CaseEvent, EventKind
+from resolvekit.domain.events import CaseEvent, EventKind, new_event
+from resolvekit.domain.values import Order, logged_order
+from resolvekit.testing import strategies
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 BUYER = Actor.customer("cust-1")
@@ -151,3 +153,30 @@ def test_the_case_and_offer_copies_are_replacers() -> None:
             _same_object(cases.replace_fields(made, {"status": "answered"}), attrs.evolve(made, status="answered"))
         if type(made) is offers.Offer:
             _same_object(offers._evolve(made, {"status": "accepted"}), attrs.evolve(made, status="accepted"))
+
+
+def test_trusted_fields_skip_only_their_own_checks() -> None:
+    build = frozen_builder(_Converted, trusted=("role",))
+    _same_object(build(Role.MERCHANT), _Converted(Role.MERCHANT))
+    _same_object(frozen_builder(_Validated, trusted=("stars",))(4), _Validated(4))
+    for cls, trusted in ((_Converted, ("no_such_field",)), (_Hooked, ("value",)), (cases.Message, ("body",))):
+        with pytest.raises(TypeError):
+            frozen_builder(cls, trusted=trusted)  # a field without checks, or a class with a hook
+
+
+def test_events_of_the_command_path_are_what_the_constructor_makes() -> None:
+    payload = {"status": "closed"}
+    made = CaseEvent("C-1", 2, "case_closed", BUYER, T0, payload)
+    _same_object(new_event("C-1", 2, EventKind.CASE_CLOSED, BUYER, T0, payload), made)
+
+
+@given(order=strategies.orders(), completed=st.none() | st.datetimes(timezones=st.just(UTC)), zone=st.sampled_from([0, 3, -5]))
+def test_the_logged_order_is_the_order_from_dict(order: Order, completed: datetime | None, zone: int) -> None:
+    order = attrs.evolve(order, completed_at=completed)
+    data = order.to_dict()
+    _same_object(logged_order(data), Order.from_dict(data))
+    assert logged_order(data) == order
+    # an opening event written elsewhere, with another offset, still folds to UTC
+    shifted = order.created_at.astimezone(timezone(timedelta(hours=zone)))
+    other = {**data, "created_at": shifted.isoformat()}
+    _same_object(logged_order(other), Order.from_dict(other))

@@ -85,6 +85,7 @@ class DispatchReport:
 
 
 # Every command builds one of each: positionally, without the frozen constructors' overhead.
+_CUSTOMER = Role.CUSTOMER  # (bound once: on Python 3.11 looking a member up on an Enum class costs about 0.1 us)
 _build_commit: Callable[..., Commit] = frozen_builder(Commit)
 _build_result: Callable[..., CommandResult] = frozen_builder(CommandResult)
 
@@ -217,7 +218,7 @@ class ResolveKit(OfferCommands, SlaCommands, SelfServiceCommands, GuestAccessCom
         return case
 
     def _as_seen_by(self, actor: Actor, case: Case) -> Case:
-        if actor.role is Role.CUSTOMER:
+        if actor.role is _CUSTOMER:
             messages = case.messages
             for message in messages:
                 if message.internal:

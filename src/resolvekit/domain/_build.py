@@ -12,7 +12,8 @@ class: equal, hashed, printed, pickled and frozen as one built by its constructo
 Only classes whose constructor does nothing but store its arguments qualify: no converters,
 validators, ``on_setattr`` hooks, ``__attrs_pre_init__`` or ``__attrs_post_init__``. Anything else
 raises ``TypeError`` when the builder or replacer is made (at import time), so a field that later gains a
-converter cannot be skipped silently.
+converter cannot be skipped silently. The one exception is explicit: a builder may be told which
+fields' checks its callers make unnecessary (``frozen_builder(cls, trusted=...)``).
 """
 
 from __future__ import annotations
@@ -27,18 +28,22 @@ __all__ = ["frozen_builder", "frozen_replacer"]
 T = TypeVar("T")
 
 
-def _plain_fields(cls: type) -> tuple[attrs.Attribute[Any], ...]:
+def _plain_fields(cls: type, trusted: tuple[str, ...] = ()) -> tuple[attrs.Attribute[Any], ...]:
     """The fields of ``cls``, or ``TypeError`` when it is not a frozen, slotted attrs class whose
-    constructor only stores its arguments."""
+    constructor only stores its arguments (but for the converters and validators of the ``trusted`` fields)."""
     if not attrs.has(cls) or "__slots__" not in vars(cls) or getattr(cls.__setattr__, "__name__", "") != "_frozen_setattrs":
         raise TypeError(f"{cls.__qualname__} is not a frozen, slotted attrs class")
     fields: tuple[attrs.Attribute[Any], ...] = attrs.fields(cls)
     for field in fields:
         hook: object = field.on_setattr
-        if field.converter is not None or field.validator is not None or hook not in (None, attrs.setters.NO_OP):
+        checks = field.converter is not None or field.validator is not None
+        if (checks and field.name not in trusted) or hook not in (None, attrs.setters.NO_OP):
             raise TypeError(f"{cls.__qualname__}.{field.name} converts or validates its value; build it with its constructor")
     if hasattr(cls, "__attrs_pre_init__") or hasattr(cls, "__attrs_post_init__"):
         raise TypeError(f"{cls.__qualname__} has an init hook; build it with its constructor")
+    unknown = set(trusted) - {field.name for field in fields if field.converter is not None or field.validator is not None}
+    if unknown:
+        raise TypeError(f"{cls.__qualname__} has no converter or validator on {', '.join(sorted(unknown))}")
     if any(field.name.startswith("_rk_") for field in fields):
         raise TypeError(f"{cls.__qualname__} has a field named like the generated code's own names (_rk_...)")
     return fields
@@ -54,15 +59,18 @@ def _unfrozen(cls: type, prefix: str) -> type:
     return type(f"{prefix}{cls.__name__}", (cls,), body)
 
 
-def frozen_builder(cls: type[T]) -> Callable[..., T]:
+def frozen_builder(cls: type[T], *, trusted: tuple[str, ...] = ()) -> Callable[..., T]:
     """A function ``build(*values)`` returning ``cls(*values)``: the fields by position, in field order.
 
     Fields with a plain default may be left out at the end; fields with a factory default must be given.
+    ``trusted`` names fields whose converter and validator the builder skips: its callers pass only
+    values those would accept unchanged (an ``EventKind`` where the converter turns strings into one,
+    data the class's own ``to_dict`` wrote).
 
     Raises ``TypeError`` when ``cls`` is not a frozen, slotted attrs class whose constructor only
-    stores its arguments.
+    stores its arguments (the checks of the ``trusted`` fields aside).
     """
-    fields = _plain_fields(cls)
+    fields = _plain_fields(cls, trusted)
     unfrozen = _unfrozen(cls, "_Building")
     names = [field.name for field in fields]  # the parameters are named after the fields
     namespace: dict[str, Any] = {"_rk_new": object.__new__, "_rk_unfrozen": unfrozen, "_rk_cls": cls}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
@@ -19,7 +19,7 @@ from resolvekit.domain.actors import Actor, Role
 from resolvekit.domain.events import CaseEvent, EventKind
 from resolvekit.domain.offers import OFFER_EVENTS, Offer, apply_offer_event
 from resolvekit.domain.risk import CustomerRisk
-from resolvekit.domain.values import Attachment, Order
+from resolvekit.domain.values import Attachment, Order, logged_order
 from resolvekit.errors import ValidationError
 
 __all__ = [
@@ -135,10 +135,8 @@ class Case:
     customer_risk: CustomerRisk | None = None
     """The host's risk verdict on the customer when the case opened (staff only; never in a customer's view)."""
 
-    @property
-    def kind(self) -> str:
-        """``"complaint"`` or ``"ticket"``."""
-        raise NotImplementedError
+    kind: ClassVar[str]
+    """``"complaint"``, ``"ticket"`` or ``"help_request"`` (a class attribute of each kind of case)."""
 
     @property
     def is_closed(self) -> bool:
@@ -164,10 +162,8 @@ class Complaint(Case):
     offers: tuple[Offer, ...] = ()
     disputed_at: datetime | None = None
 
-    @property
-    def kind(self) -> str:
-        """Always ``"complaint"``."""
-        return "complaint"
+    kind: ClassVar[str] = "complaint"
+    """Always ``"complaint"``."""
 
     def offer(self, offer_id: str) -> Offer | None:
         """The offer with this id, or ``None``."""
@@ -191,10 +187,8 @@ class Ticket(Case):
     routing: str = "merchant"
     form_fields: tuple[tuple[str, str], ...] = ()
 
-    @property
-    def kind(self) -> str:
-        """Always ``"ticket"``."""
-        return "ticket"
+    kind: ClassVar[str] = "ticket"
+    """Always ``"ticket"``."""
 
     @property
     def form(self) -> dict[str, str]:
@@ -214,10 +208,8 @@ class HelpRequest(Case):
     outcome: str = ""
     rule: str = ""
 
-    @property
-    def kind(self) -> str:
-        """Always ``"help_request"``."""
-        return "help_request"
+    kind: ClassVar[str] = "help_request"
+    """Always ``"help_request"``."""
 
 
 def _attachments(payload: Mapping[str, Any]) -> tuple[Attachment, ...]:
@@ -285,7 +277,7 @@ def _complaint_opened(case: Case | None, event: CaseEvent) -> Case:
     p = event.payload
     order = p.get("order")
     # Complaint's own fields: reason, order (offers and disputed_at keep their defaults)
-    return _opened(Complaint, event, p["reason"], None if order is None else Order.from_dict(order))
+    return _opened(Complaint, event, p["reason"], None if order is None else logged_order(order))
 
 
 def _ticket_opened(case: Case | None, event: CaseEvent) -> Case:
@@ -408,6 +400,10 @@ _REPLACERS: dict[type, Callable[[Any, dict[str, Any]], Case]] = {cls: frozen_rep
 """``attrs.evolve`` for the built-in case classes (see :func:`replace_fields`)."""
 _build_message: Callable[..., Message] = frozen_builder(Message)
 
+# Enum members bound to module names: on Python 3.11 each ``Role.X`` lookup goes through
+# ``EnumType.__getattr__`` (about 0.1 us), and these run on every command.
+_CUSTOMER, _MERCHANT, _MESSAGE_ADDED = Role.CUSTOMER, Role.MERCHANT, EventKind.MESSAGE_ADDED
+
 
 def replace_fields(case: Case, changes: dict[str, Any]) -> Case:
     """``attrs.evolve`` for the case classes, without its per-call introspection.
@@ -491,15 +487,15 @@ def fold(events: Iterable[CaseEvent], case: Case | None = None) -> Case | None:
 
 def customer_may_see(event: CaseEvent) -> bool:
     """Whether an event belongs in a customer's view of the activity log (internal notes do not)."""
-    return not (event.kind is EventKind.MESSAGE_ADDED and event.payload.get("internal"))
+    return not (event.kind is _MESSAGE_ADDED and event.payload.get("internal"))
 
 
 def can_see(actor: Actor, case: Case) -> bool:
     """Tenancy: platform and system see every case, a merchant only its store's, a customer only theirs
     (and a customer acting through guest access only the one case it was granted for)."""
     role = actor.role
-    if role is Role.CUSTOMER:
+    if role is _CUSTOMER:
         return case.customer_id == actor.id and (actor.case_id is None or actor.case_id == case.id)
-    if role is Role.MERCHANT:
+    if role is _MERCHANT:
         return case.store_id == actor.store_id
     return True

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 import attrs
 
+from resolvekit.domain._build import frozen_builder
 from resolvekit.domain.actors import Actor
 
 __all__ = ["CaseEvent", "EventKind"]
@@ -102,3 +103,8 @@ class CaseEvent:
             at=datetime.fromisoformat(data["at"]),
             payload=data["payload"],
         )
+
+
+new_event: Callable[[str, int, EventKind, Actor, datetime, Mapping[str, Any]], CaseEvent] = frozen_builder(CaseEvent, trusted=("kind",))
+"""``CaseEvent(case_id, version, kind, actor, at, payload)`` for a ``kind`` that already is an
+:class:`EventKind` (as in every command), built without the frozen constructor's overhead."""

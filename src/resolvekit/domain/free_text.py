@@ -119,7 +119,7 @@ def screen_text(text: str, field: str, policy: Policy) -> str:
 
     ``text`` is already trimmed and within its length limit; ``field`` names it in the error.
     """
-    if _FORBIDDEN.search(text):
+    if not (text.isascii() and text.isprintable()) and _FORBIDDEN.search(text):  # (printable ASCII has none of them)
         raise TextRefused(field=field)
     if card_number_spans(text):
         if policy.security.card_numbers == "refuse":

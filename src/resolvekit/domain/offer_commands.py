@@ -60,6 +60,12 @@ __all__ = [
 ]
 
 
+# Enum members bound to module names: on Python 3.11 each ``Terms.X`` or ``EventKind.X`` lookup goes
+# through ``EnumType.__getattr__`` (about 0.1 us), and these run on every offer command.
+_TEXT, _ITEMS, _COUPON, _FULL = Terms.TEXT, Terms.ITEMS, Terms.COUPON, Terms.FULL
+_OFFER_PROPOSED, _OFFER_ACCEPTED, _CASE_CLOSED = EventKind.OFFER_PROPOSED, EventKind.OFFER_ACCEPTED, EventKind.CASE_CLOSED
+
+
 # -- helpers --------------------------------------------------------------------------------------
 
 
@@ -178,24 +184,24 @@ def _terms(
     currency = order.currency
     chosen = _items(order, items)
     zero = Money.zero(currency)
-    if kind.terms is Terms.TEXT:
+    if kind.terms is _TEXT:
         _no("amount", amount, kind)
         _no("percent", percent, kind)
         _no("items", items, kind)
         return None, None, ()
-    if kind.terms is Terms.ITEMS:
+    if kind.terms is _ITEMS:
         _no("amount", amount, kind)
         _no("percent", percent, kind)
         if not chosen:
             chosen = [(i.sku, i.quantity, zero) for i in order.items]
         return None, None, tuple(OfferLine(sku, q, zero) for sku, q, _ in chosen)
-    if kind.terms is Terms.COUPON:
+    if kind.terms is _COUPON:
         _no("items", items, kind)
         _one_of(amount, percent, kind)
         if percent is not None:
             return None, as_share(percent), ()
         return _money(amount, currency, "amount"), None, ()
-    if kind.terms is Terms.FULL:
+    if kind.terms is _FULL:
         _no("amount", amount, kind)
         _no("percent", percent, kind)
         if not chosen:
@@ -313,16 +319,16 @@ def propose_offer(
     limit = policy.offers.max_per_complaint
     if limit is not None and len(complaint.offers) >= limit:
         raise OfferLimitReached(case_id=complaint.id, count=len(complaint.offers), limit=limit)
-    if offer_kind.terms is Terms.TEXT or text is not None:
+    if offer_kind.terms is _TEXT or text is not None:
         text = _text(text, "text", policy)
     order = _order(complaint)
     moves_money = offer_kind.moves_money
     # Only money offers (and full terms, which are "what remains") need the order's other offers.
-    needs_ledger = moves_money or offer_kind.terms is Terms.FULL
+    needs_ledger = moves_money or offer_kind.terms is _FULL
     ledger = _ledger(order, complaint, order_offers) if needs_ledger else OrderLedger.of(order, ())
     money, share, lines = _terms(offer_kind, ledger, amount, percent, items, policy)
     if moves_money and money is not None:
-        ledger.check(money, lines, units=offer_kind.terms is Terms.FULL)
+        ledger.check(money, lines, units=offer_kind.terms is _FULL)
     expiry = policy.offers.expiry
     version = complaint.version + 1
     terms = _proposal_data(  # the new offer's ``to_dict()``, without building it
@@ -339,7 +345,7 @@ def propose_offer(
         text,
     )
     terms.update(payload)  # (as ``{**terms, **payload}``)
-    return [_event(complaint.id, version, EventKind.OFFER_PROPOSED, actor, now, terms)]
+    return [_event(complaint.id, version, _OFFER_PROPOSED, actor, now, terms)]
 
 
 def _accepting(
@@ -368,12 +374,12 @@ def _accepted_events(
     payload: dict[str, Any] = {"offer_id": offer.id, "offer_status": "accepted", "imposed": imposed, "reason": reason}
     if target == "closed":
         return [
-            _event(complaint.id, version, EventKind.OFFER_ACCEPTED, actor, now, payload),
-            _event(complaint.id, version + 1, EventKind.CASE_CLOSED, actor, now, {"status": target, "resolution": offer.id}),
+            _event(complaint.id, version, _OFFER_ACCEPTED, actor, now, payload),
+            _event(complaint.id, version + 1, _CASE_CLOSED, actor, now, {"status": target, "resolution": offer.id}),
         ]
     if target != complaint.status:
         payload["status"] = target
-    return [_event(complaint.id, version, EventKind.OFFER_ACCEPTED, actor, now, payload)]
+    return [_event(complaint.id, version, _OFFER_ACCEPTED, actor, now, payload)]
 
 
 def accept_offer(

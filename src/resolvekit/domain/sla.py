@@ -42,7 +42,7 @@ from resolvekit._i18n import N_
 from resolvekit.domain._build import frozen_builder
 from resolvekit.domain.actors import Role
 from resolvekit.domain.calendars import ALWAYS, Calendar, DeadlineExplanation
-from resolvekit.domain.events import CaseEvent
+from resolvekit.domain.events import CaseEvent, new_event
 from resolvekit.errors import ConfigurationError
 
 __all__ = [
@@ -527,6 +527,13 @@ class _Effect(NamedTuple):
     """Per clock: the event starts it, when it is idle (or done and re-armed). Never on closing."""
     meets: tuple[bool, ...]
     """Per clock: the event meets it, when it is running."""
+    closing: bool
+    """The event closes the case (every running clock stops)."""
+    bookkeeping: bool
+    """The event records a clock's breach or warning (:func:`_record`)."""
+    tally: str | None
+    """Which case-level fact the event sets besides closing it: ``"escalated"``, ``"rejected"`` (an
+    offer rejection that counts towards escalation), ``"warned"`` (the auto-close warning) or ``None``."""
 
 
 def _effect(case_kind: str, kind: str, role: Role, internal: bool, plans: tuple[ClockPolicy, ...], policy: SlaPolicy) -> _Effect:
@@ -537,10 +544,19 @@ def _effect(case_kind: str, kind: str, role: Role, internal: bool, plans: tuple[
         return known
     names = _triggers(str(kind), role, internal, policy)
     closing = kind == "case_closed"
+    tally = (
+        "escalated" if kind == "case_escalated"
+        else "rejected" if kind in policy.rejected_offer_events
+        else "warned" if kind == "auto_close_warned"
+        else None
+    )  # fmt: skip
     effect = _Effect(
         plans,
         tuple(not closing and not p.starts_on.isdisjoint(names) for p in plans),
         tuple(not p.met_on.isdisjoint(names) for p in plans),
+        closing,
+        kind in _BOOKKEEPING,
+        tally,
     )
     own = policy._by_kind.get(case_kind)
     if own is not None and own[0] is plans:
@@ -653,53 +669,54 @@ def track(events: Iterable[CaseEvent], policy: SlaPolicy, state: SlaState | None
         escalated_at, rejected, reached = state.escalated_at, state.rejected_offers, state.rejections_reached_at
         warned_at, closed_at = state.auto_close_warned_at, state.closed_at
     threshold = policy.rejected_offers_before_escalation
-    rejections = policy.rejected_offer_events
     effects = policy._effects
     folded = list(clocks)  # the clocks as the events fold them (a clock an event leaves as it is stays the same object)
     for event in events:
         version, at, kind, role, payload = event.version, event.at, event.kind, event.actor.role, event.payload
         internal = bool(payload.get("internal"))
         effect = effects.get((case_kind, kind, role, internal))
-        if effect is None or effect.plans is not plans:
+        if effect is None or effect[0] is not plans:
             effect = _effect(case_kind, kind, role, internal, plans, policy)
-        starts, meets = effect.starts, effect.meets
+        # (unpacked: a named tuple's fields are read through descriptors the interpreter does not speed up)
+        _, starts, meets, closing, bookkeeping, tally = effect
         new_status = payload.get("status")
         if new_status is not None and new_status != status:
             status, status_since = str(new_status), at
         if role is not _SYSTEM:
             last_activity = at
             warned_at = None
-        closing = kind == "case_closed"
-        bookkeeping = kind in _BOOKKEEPING
         for index, clock in enumerate(folded):
             plan = plans[index]
             if plan.name != clock.name:
                 raise ConfigurationError(
                     N_("The SLA state has a clock {clock!r} the policy does not define; track the case again."), clock=clock.name
                 )
-            if clock.cycle > 0 and clock.met_at is None and clock.stopped_at is None:  # running: pause, resume, meet, stop?
+            if clock.cycle and clock.met_at is None and clock.stopped_at is None:  # running: pause, resume, meet, stop?
                 met = meets[index]
                 if not (closing or bookkeeping or met or (clock.paused_since is not None) != (status in plan.paused_in)):
                     continue
                 clock = _run(clock, plan, at, status, met, closing)
-            elif starts[index] and (clock.cycle == 0 or plan.rearm):  # idle or done, and this event starts it
+            elif starts[index] and (not clock.cycle or plan.rearm):  # idle or done, and this event starts it
                 needed = requires[index]
-                if needed is not None and clock.cycle == 0 and not all(folded[i].met_count for i in needed):
+                if needed is not None and not clock.cycle and not all(folded[i].met_count for i in needed):
                     continue  # the clock it follows has never been met
                 clock = _start(clock, plan, at, status)
             else:
                 continue
             folded[index] = _record(clock, kind, payload) if bookkeeping else clock
-        if kind == "case_escalated" and escalated_at is None:
-            escalated_at = at
-        elif kind in rejections:
+        if closing:
+            closed_at = at
+        if tally is None:
+            continue
+        if tally == "escalated":
+            if escalated_at is None:
+                escalated_at = at
+        elif tally == "rejected":
             rejected += 1
             if threshold is not None and rejected >= threshold and reached is None:
                 reached = at
-        elif kind == "auto_close_warned":
+        else:  # warned
             warned_at = at
-        if closing:
-            closed_at = at
     return _state(
         case_id, case_kind, version, status, status_since, last_activity, tuple(folded), escalated_at, rejected, reached, warned_at, closed_at
     )
@@ -835,10 +852,12 @@ def annotate(events: Sequence[CaseEvent], state: SlaState, policy: SlaPolicy) ->
     computed from ``state``, the SLA state after the events.
     """
     result = list(events)
+    if state.closed_at is None:
+        return result  # no event closed the case (folding one sets ``closed_at``)
     for index, event in enumerate(result):
         if event.kind == "case_closed" and "resolved_in_time" not in event.payload:
             payload = {**event.payload, "resolved_in_time": resolved_in_time(state, policy)}
-            result[index] = CaseEvent(event.case_id, event.version, event.kind, event.actor, event.at, payload)
+            result[index] = new_event(event.case_id, event.version, event.kind, event.actor, event.at, payload)
     return result
 
 

@@ -6,7 +6,7 @@ needs. Times must be timezone-aware and are normalised to UTC.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -14,9 +14,10 @@ from typing import Any
 import attrs
 
 from resolvekit._i18n import N_
+from resolvekit.domain._build import frozen_builder
 from resolvekit.errors import ValidationError
 
-__all__ = ["Attachment", "Customer", "Order", "OrderItem", "Store", "opening_details", "utc"]
+__all__ = ["Attachment", "Customer", "Order", "OrderItem", "Store", "logged_order", "opening_details", "utc"]
 
 
 def utc(value: datetime, field: str = "time") -> datetime:
@@ -158,6 +159,38 @@ class Order:
             tracking_url=data.get("tracking_url"),
             completed_at=None if data.get("completed_at") is None else datetime.fromisoformat(data["completed_at"]),
         )
+
+
+_build_order: Callable[..., Order] = frozen_builder(Order, trusted=tuple(a.name for a in attrs.fields(Order) if a.converter or a.validator))
+_build_item: Callable[..., OrderItem] = frozen_builder(OrderItem, trusted=("sku", "name", "quantity", "unit_price"))
+
+
+def _logged_time(value: str, field: str) -> datetime:
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo is UTC else utc(moment, field)
+
+
+def logged_order(data: Mapping[str, Any]) -> Order:
+    """The order an opening event recorded: equal to ``Order.from_dict(data)``, without checking again.
+
+    ``data`` is what :meth:`Order.to_dict` wrote of an order that was checked when the case opened;
+    folding a case's log trusts its events (they were checked before they were appended), and this
+    runs on every opening of a complaint.
+    """
+    completed = data.get("completed_at")
+    return _build_order(
+        data["id"],
+        data["store_id"],
+        data["customer_id"],
+        data["status"],
+        _logged_time(data["created_at"], "Order.created_at"),
+        Decimal(data["total_paid"]),
+        data["currency"],
+        tuple(_build_item(i["sku"], i["name"], int(i["quantity"]), Decimal(i["unit_price"])) for i in data["items"]),
+        data.get("number"),
+        data.get("tracking_url"),
+        None if completed is None else _logged_time(completed, "Order.completed_at"),
+    )
 
 
 def opening_details(customer: Customer, order: Order | None) -> dict[str, Any]:
