@@ -569,6 +569,21 @@ class TestConservation:
         shop.propose(three, "coupon", amount="20")  # coupons are not money paid back
         shop.propose(three, "replacement")
 
+    @pytest.mark.parametrize("indexed", [True, False], ids=["order-index", "query"])
+    def test_the_order_is_read_with_or_without_the_order_index(self, indexed: bool) -> None:
+        from resolvekit.plugins.memory import MemoryStorage
+        from resolvekit.storage import OrderIndex
+
+        storage = MemoryStorage() if indexed else ScanOnly(MemoryStorage())
+        assert isinstance(storage, OrderIndex) is indexed
+        shop = Shop(storage=storage)  # type: ignore[arg-type]
+        one, two, elsewhere = shop.complaint(), shop.complaint(), shop.complaint(make_order("ord-2"))
+        shop.accept(one, shop.propose(one, amount="200"))
+        error = shop.refused(OverRefund, lambda: shop.propose(two, amount="50"))
+        assert error.params["remaining_amount"] == "49.00"
+        shop.accept(two, shop.propose(two, amount="49"))
+        shop.accept(elsewhere, shop.propose(elsewhere, "full_refund"))  # another order: its own 249
+
     def test_other_orders_do_not_count(self, shop: Shop) -> None:
         one = shop.complaint()
         shop.accept(one, shop.propose(one, "full_refund"))

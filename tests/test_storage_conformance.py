@@ -121,11 +121,17 @@ class ReschedulesOverNewerCommits(MemoryStorage):
         return case is not None and super().reschedule_offers(case_id, case.version, at)
 
 
+class OrderIndexIgnoresStoreAndKind(MemoryStorage):
+    def other_complaints(self, order_id, store_id, case_id):
+        found = [self._cases[i] for i in self._by_order.get(order_id, ()) if i != case_id]
+        return sorted(found, key=lambda c: (c.opened_at, c.id), reverse=True)
+
+
 settings.register_profile("mutants", phases=[Phase.explicit, Phase.generate])  # a failure is enough: no shrinking
 settings.load_profile("mutants")
 
 for _cls in (NoVersionCheck, WritesBeforeChecking, ForgetsKeys, ClosedDateRange, NoBackoff, CursorIgnoresTies, PurgesUndelivered,
-             ReschedulesOverNewerCommits):
+             ReschedulesOverNewerCommits, OrderIndexIgnoresStoreAndKind):
     globals()["Test" + _cls.__name__] = type(
         "Test" + _cls.__name__,
         (StorageConformance,),
@@ -142,6 +148,7 @@ _CAUGHT_BY = {
     "CursorIgnoresTies": "test_paging_through_ties_is_stable",
     "PurgesUndelivered": "test_purging_deletes_only_entries_delivered_before_the_cut_off",
     "ReschedulesOverNewerCommits": "test_rescheduling_an_offer_step_needs_the_current_version",
+    "OrderIndexIgnoresStoreAndKind": "test_other_complaints_of_an_order_are_the_ones_the_query_finds",
 }
 
 

@@ -216,3 +216,46 @@ def test_a_version_3_schema_gets_the_offer_index_and_its_offers_are_carried_out(
     finally:
         with _admin(conninfo) as conn:  # type: ignore[attr-defined]
             conn.execute(f'DROP SCHEMA IF EXISTS "{old}" CASCADE')
+
+
+def test_other_complaints_are_the_latest_snapshots_written_by_another_storage(storage: PostgresStorage, postgres_schema: tuple[str, str]) -> None:
+    from datetime import timedelta
+
+    from resolvekit.testing.conformance import _case, _opening_commit
+
+    conninfo, schema = postgres_schema
+    second = PostgresStorage(conninfo, schema=schema)
+    mine = _case("C-1", "store-1", "cust-1", T0, kind="complaint", order_id="ord-1")
+    other = _case("C-2", "store-1", "cust-1", T0 + timedelta(minutes=1), kind="complaint", order_id="ord-1")
+    storage.commit(_opening_commit(mine))
+    storage.commit(_opening_commit(other))
+    assert storage.other_complaints("ord-1", "store-1", "C-1") == [other]  # now in the first storage's snapshot cache
+    noted = _note_commit(other, "from the second", T0 + timedelta(hours=1))
+    second.commit(noted)
+    assert storage.other_complaints("ord-1", "store-1", "C-1") == [noted.case]
+    assert storage.other_complaints("ord-1", "store-1", "C-2") == [mine]
+    assert storage.other_complaints("ord-1", "store-2", "C-1") == []
+    second.close()
+
+
+def test_the_other_complaints_of_an_order_are_read_through_the_order_index(
+    storage: PostgresStorage, postgres_schema: tuple[str, str]
+) -> None:
+    conninfo, schema = postgres_schema
+    with _admin(conninfo) as conn:  # type: ignore[attr-defined]
+        # one store's 20,000 cases, two per order, analysed: the planner sees what a real table holds
+        conn.execute(
+            f"""INSERT INTO "{schema}".cases (id, kind, store_id, customer_id, order_id, status, opened_at, version, snapshot)
+            SELECT 'C-' || g, 'complaint', 'store-1', 'cust-' || (g % 500), 'ord-' || (g / 2), 'open',
+                   timestamptz '2026-01-01 00:00+00' + g * interval '1 minute', 1, '{{}}'
+            FROM generate_series(1, 20000) g"""
+        )
+        conn.execute(f'ANALYZE "{schema}".cases')
+        sql = storage._sql_other_complaints.replace("%s", "$1", 1).replace("%s", "$2", 1).replace("%s", "$3", 1)
+        conn.execute(f"PREPARE other_complaints_plan(text, text, text) AS {sql}")
+        plans = []
+        for mode in ("force_custom_plan", "force_generic_plan"):  # psycopg prepares statements it runs often
+            conn.execute(f"SET plan_cache_mode = {mode}")
+            plans.append("\n".join(row[0] for row in conn.execute("EXPLAIN EXECUTE other_complaints_plan('ord-7', 'store-1', 'C-14')")))
+    for plan in plans:
+        assert "cases_order" in plan and "cases_store" not in plan, plan  # not every case of the store

@@ -275,6 +275,32 @@ def test_the_outbox_and_deadlines_use_their_indexes(tmp_path: Path) -> None:
     storage.close()
 
 
+def test_the_other_complaints_of_an_order_are_read_through_the_order_index(tmp_path: Path) -> None:
+    storage = SQLiteStorage(tmp_path / "x.db")
+    plan = _plan(storage, sqlite_plugin._OTHER_COMPLAINTS, ("o", "s", "C-1"))
+    assert "cases_order" in plan and "cases_store" not in plan, plan  # not every case of the store
+    storage.close()
+
+
+def test_other_complaints_are_the_latest_snapshots_written_by_another_storage(tmp_path: Path) -> None:
+    from resolvekit.testing.conformance import _case, _opening_commit
+
+    path = tmp_path / "shared.db"
+    first, second = SQLiteStorage(path), SQLiteStorage(path)
+    mine = _case("C-1", "store-1", "cust-1", T0, kind="complaint", order_id="ord-1")
+    other = _case("C-2", "store-1", "cust-1", T0 + timedelta(minutes=1), kind="complaint", order_id="ord-1")
+    first.commit(_opening_commit(mine))
+    first.commit(_opening_commit(other))
+    assert first.other_complaints("ord-1", "store-1", "C-1") == [other]  # now in first's snapshot cache
+    noted = _note_commit(other, "from the second", T0 + timedelta(hours=1))
+    second.commit(noted)
+    assert first.other_complaints("ord-1", "store-1", "C-1") == [noted.case]
+    assert first.other_complaints("ord-1", "store-1", "C-2") == [mine]
+    assert first.other_complaints("ord-1", "store-2", "C-1") == []
+    first.close()
+    second.close()
+
+
 # -- schema version 4: the offer index and delivered outbox entries, on a version-3 database ----------
 
 

@@ -99,22 +99,30 @@ class OfferCommands(CommandHost):
         """Every offer on the other complaints of ``case``'s order (for conservation)."""
         if not isinstance(case, Complaint) or case.order_id is None:
             return ()
-        order_id = case.order_id
-        # Filtered by order alone (the store is checked below): backends then use their order index
-        # instead of walking every case of the store.
-        page = self.storage.query(CaseQuery(kind="complaint", order_id=order_id, limit=_PAGE))
-        items = page.items
-        if page.next_cursor is None and len(items) == 1 and items[0].id == case.id:
+        # The storage's OrderIndex method if it has one: the test ``isinstance(storage, OrderIndex)``
+        # makes, without the cost of a runtime protocol check on every command.
+        other_complaints: Callable[[str, str, str], Sequence[Case]] | None = getattr(self.storage, "other_complaints", None)
+        if other_complaints is not None:
+            others = other_complaints(case.order_id, case.store_id, case.id)
+        else:
+            others = self._other_complaints_by_query(case, case.order_id)
+        if not others:
             return ()  # the usual case: the order has only this complaint
-        offers: list[Offer] = []
+        return tuple(offer for other in others if isinstance(other, Complaint) for offer in other.offers)
+
+    def _other_complaints_by_query(self, case: Complaint, order_id: str) -> list[Case]:
+        """The complaints of ``case``'s store about its order ``order_id`` except ``case``, newest first,
+        paged through :meth:`Storage.query` (for a storage without an :class:`~resolvekit.storage.OrderIndex`)."""
+        # Filtered by order alone (the store is checked here): backends then use their order index
+        # instead of walking every case of the store.
+        query = CaseQuery(kind="complaint", order_id=order_id, limit=_PAGE)
+        found: list[Case] = []
         while True:
-            for other in items:
-                if other.id != case.id and other.store_id == case.store_id and isinstance(other, Complaint):
-                    offers.extend(other.offers)
+            page = self.storage.query(query)
+            found.extend(other for other in page.items if other.id != case.id and other.store_id == case.store_id)
             if page.next_cursor is None:
-                return tuple(offers)
-            page = self.storage.query(CaseQuery(kind="complaint", order_id=order_id, limit=_PAGE, after=page.next_cursor))
-            items = page.items
+                return found
+            query = attrs.evolve(query, after=page.next_cursor)
 
     def _with_order(self, decide: Callable[..., list[CaseEvent]], **extra: Any) -> Callable[..., list[CaseEvent]]:
         def run(case: Case, actor: Actor, *args: Any, **kwargs: Any) -> list[CaseEvent]:

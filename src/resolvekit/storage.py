@@ -28,6 +28,7 @@ __all__ = [
     "DeadlineIndex",
     "DueCase",
     "OfferIndex",
+    "OrderIndex",
     "OutboxEntry",
     "OutboxRetention",
     "Page",
@@ -303,6 +304,24 @@ class OfferIndex(Protocol):
         The offer worker calls it on a listed case that turns out to have nothing due (an entry a
         schema upgrade filled in, or one left behind): the version check keeps it from overwriting
         what a newer commit stored.
+        """
+
+
+@runtime_checkable
+class OrderIndex(Protocol):
+    """The other complaints of an order, read in one call (optional; every built-in backend has it).
+
+    Offers are conserved per order, so proposing, accepting, imposing and executing a money offer
+    reads the offers of the order's other complaints. A backend with :meth:`other_complaints`
+    answers from its order index directly; without it the application pages through
+    :meth:`Storage.query` filtered by the order (``kind="complaint"``), which finds the same cases.
+    """
+
+    def other_complaints(self, order_id: str, store_id: str, case_id: str) -> Sequence[Case]:
+        """The complaints of store ``store_id`` about order ``order_id``, except the case ``case_id``.
+
+        Every status, each as its latest snapshot, ordered like :meth:`Storage.query` (by
+        ``(opened_at, id)`` descending); empty when the order has no other complaint.
         """
 
 

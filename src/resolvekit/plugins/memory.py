@@ -11,6 +11,7 @@ import heapq
 import threading
 from collections.abc import Sequence
 from datetime import datetime
+from heapq import heappush
 
 import attrs
 
@@ -34,6 +35,9 @@ from resolvekit.storage import (
 
 __all__ = ["MemoryStorage", "resolvekit_open_storage"]
 
+_HEAP_SLACK = 64
+"""Stale entries a deadline or offer-work heap may hold beyond twice its live ones (see :func:`_prune`)."""
+
 
 class MemoryStorage:
     """A :class:`~resolvekit.storage.Storage` kept in this process's memory."""
@@ -45,10 +49,14 @@ class MemoryStorage:
         self._applied: dict[str, AppliedCommand] = {}
         # key -> the entry; a bare Notification is an entry never attempted (most are, until dispatch)
         self._outbox: dict[str, Notification | OutboxEntry] = {}
+        # The deadline and offer-work indexes: the time by case id, and a heap of (time, case id)
+        # pruned lazily against it (see _prune); a push past the heap's limit prunes it.
         self._deadlines: dict[str, datetime] = {}
-        self._deadline_heap: list[tuple[datetime, str]] = []  # lazily pruned against _deadlines
+        self._deadline_heap: list[tuple[datetime, str]] = []
+        self._deadline_limit = _HEAP_SLACK
         self._offer_steps: dict[str, datetime] = {}
-        self._offer_heap: list[tuple[datetime, str]] = []  # lazily pruned against _offer_steps
+        self._offer_heap: list[tuple[datetime, str]] = []
+        self._offer_limit = _HEAP_SLACK
         self._codes: dict[tuple[str, str], VerificationCode] = {}
         self._templates: dict[tuple[str, str, str], CannedResponse] = {}
         self._attempts: dict[str, list[datetime]] = {}
@@ -67,33 +75,43 @@ class MemoryStorage:
 
     def commit(self, commit: Commit) -> AppliedCommand | None:
         """Append the events, replace the snapshot and queue the notifications, atomically."""
-        case_id = commit.case.id
+        case = commit.case
+        case_id = case.id
+        applied = commit.applied
         with self._lock:
-            if commit.applied is not None:
-                known = self._applied.get(commit.applied.key)
+            if applied is not None:
+                known = self._applied.get(applied.key)
                 if known is not None:
                     return known
             log = self._events.get(case_id)
-            actual = 0 if log is None else len(log)
-            if actual != commit.expected_version:
-                raise ConcurrencyConflict(case_id=case_id, expected=commit.expected_version, actual=actual)
-            if log is None:
-                log = self._events[case_id] = []
-                self._by_store.setdefault(commit.case.store_id, set()).add(case_id)
-                if commit.case.order_id is not None:
-                    self._by_order.setdefault(commit.case.order_id, set()).add(case_id)
-            log.extend(commit.events)
-            self._cases[case_id] = commit.case
-            outbox = self._outbox
+            if log is None:  # a new case
+                if commit.expected_version != 0:
+                    raise ConcurrencyConflict(case_id=case_id, expected=commit.expected_version, actual=0)
+                self._events[case_id] = list(commit.events)
+                self._cases[case_id] = case  # before the indexes: readers walk them without the lock
+                self._by_store.setdefault(case.store_id, set()).add(case_id)
+                if case.order_id is not None:
+                    self._by_order.setdefault(case.order_id, set()).add(case_id)
+            elif len(log) != commit.expected_version:
+                raise ConcurrencyConflict(case_id=case_id, expected=commit.expected_version, actual=len(log))
+            else:
+                log.extend(commit.events)
+                self._cases[case_id] = case
             for notification in commit.notifications:
-                outbox.setdefault(notification.key, notification)
-            if commit.applied is not None:
-                self._applied[commit.applied.key] = commit.applied
-            if commit.next_deadline is None:
+                self._outbox.setdefault(notification.key, notification)
+            if applied is not None:
+                self._applied[applied.key] = applied
+            # The deadline index, written inline (this runs on every command). A deadline moves on
+            # almost every command, so it is pushed without comparing it with the stored one (a
+            # repeated entry is dropped like a replaced one, see _prune); an offer step seldom moves.
+            deadline = commit.next_deadline
+            if deadline is None:
                 self._deadlines.pop(case_id, None)
-            elif self._deadlines.get(case_id) != commit.next_deadline:
-                self._deadlines[case_id] = commit.next_deadline
-                _push(self._deadline_heap, self._deadlines, commit.next_deadline, case_id)
+            else:
+                self._deadlines[case_id] = deadline
+                heappush(self._deadline_heap, (deadline, case_id))
+                if len(self._deadline_heap) > self._deadline_limit:
+                    self._deadline_limit = _prune(self._deadline_heap, self._deadlines)
             self._set_offer_step(case_id, commit.next_offer_step)
         return None
 
@@ -103,7 +121,9 @@ class MemoryStorage:
             self._offer_steps.pop(case_id, None)
         elif self._offer_steps.get(case_id) != at:
             self._offer_steps[case_id] = at
-            _push(self._offer_heap, self._offer_steps, at, case_id)
+            heappush(self._offer_heap, (at, case_id))
+            if len(self._offer_heap) > self._offer_limit:
+                self._offer_limit = _prune(self._offer_heap, self._offer_steps)
 
     def due(self, until: datetime, limit: int = 100, *, after: tuple[datetime, str] | None = None) -> Sequence[DueCase]:
         """Cases whose next deadline is at or before ``until``, by ``(deadline, case id)``, after ``after``.
@@ -153,10 +173,21 @@ class MemoryStorage:
             if _matches(case, query, after):
                 matches.append(case)
         if len(matches) > 1:
-            matches.sort(key=lambda c: (c.opened_at, c.id), reverse=True)
+            matches.sort(key=_listing_key, reverse=True)
         page = matches[: query.limit]
         more = len(matches) > query.limit
         return Page(tuple(page), encode_cursor(page[-1]) if more else None)
+
+    def other_complaints(self, order_id: str, store_id: str, case_id: str) -> Sequence[Case]:
+        """The store's complaints about the order other than ``case_id``, newest first (OrderIndex)."""
+        ids = self._by_order.get(order_id, ())
+        if len(ids) == 1 and case_id in ids:
+            return ()  # the usual case: the order has no other case
+        cases = self._cases
+        others = [cases[i] for i in tuple(ids) if i != case_id]  # (a copy of the set: commits add to it)
+        found = [case for case in others if case.store_id == store_id and case.kind == "complaint"]
+        found.sort(key=_listing_key, reverse=True)
+        return found
 
     def pending_notifications(self, now: datetime, limit: int = 100) -> Sequence[OutboxEntry]:
         """Undelivered entries that are due."""
@@ -285,22 +316,31 @@ def _due_rows(
     return [DueCase(case_id, at) for at, case_id in rows[:limit]]
 
 
-def _push(heap: list[tuple[datetime, str]], current: dict[str, datetime], at: datetime, case_id: str) -> None:
-    """Add ``(at, case_id)`` to a lazily pruned heap of the times in ``current``.
+def _prune(heap: list[tuple[datetime, str]], current: dict[str, datetime]) -> int:
+    """Rebuild a lazily pruned heap of the times in ``current`` if it holds too many stale entries; its next limit.
 
-    Entries a later time replaced stay in the heap until it is read; when they outnumber the live
-    ones, the heap is rebuilt from ``current``, so it never grows past twice the cases it indexes.
+    Entries that a later time replaced (or that repeat a live one) stay in the heap until it is read
+    (:func:`_due_rows` keeps one entry per live time). A push that takes the heap past its limit
+    calls this: the heap is rebuilt from ``current`` when it holds more than twice the cases it
+    indexes plus :data:`_HEAP_SLACK`, and that bound is the new limit. So a push costs one length
+    comparison, and the heap never grows past twice the most cases it indexed since its last
+    rebuild (plus the slack).
     """
-    if len(heap) > 2 * len(current) + 64:
+    bound = 2 * len(current) + _HEAP_SLACK
+    if len(heap) > bound:
         heap[:] = [(when, key) for key, when in current.items()]
         heapq.heapify(heap)
-    else:
-        heapq.heappush(heap, (at, case_id))
+    return bound
 
 
 def _entry(value: Notification | OutboxEntry) -> OutboxEntry:
     """The outbox entry kept as ``value`` (a bare notification: never attempted)."""
     return value if isinstance(value, OutboxEntry) else OutboxEntry(value)
+
+
+def _listing_key(case: Case) -> tuple[datetime, str]:
+    """A case's listing key ``(opened_at, id)``; listings sort by it in reverse (newest first)."""
+    return case.opened_at, case.id
 
 
 def _matches(case: Case, query: CaseQuery, after: tuple[datetime, str] | None) -> bool:

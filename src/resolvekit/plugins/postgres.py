@@ -281,6 +281,10 @@ class PostgresStorage:
             "ORDER BY offer_due, id LIMIT %s"
         )
         self._sql_reschedule_offers = f"UPDATE {s}.cases SET offer_due = %s::timestamptz WHERE id = %s AND version = %s"
+        self._sql_other_complaints = (
+            f"SELECT id, snapshot FROM {s}.cases WHERE order_id = %s AND store_id = %s AND kind = 'complaint' AND id <> %s "
+            "ORDER BY opened_at DESC, id DESC"
+        )
         # ARRAY(...): the chosen keys are deleted through the primary key (an IN subquery would be
         # planned as a join reading the whole outbox)
         self._sql_purge_delivered = (
@@ -540,6 +544,12 @@ class PostgresStorage:
             self._snapshots.decode(case_id, text, functools.partial(self.events, case_id)) for case_id, text in rows[: query.limit]
         )
         return Page(items, encode_cursor(items[-1]) if more else None)
+
+    def other_complaints(self, order_id: str, store_id: str, case_id: str) -> Sequence[Case]:
+        """The store's complaints about the order other than ``case_id``, newest first, in one query (OrderIndex)."""
+        with self._translate():
+            rows = self._connection().execute(self._sql_other_complaints, (order_id, store_id, case_id)).fetchall()
+        return [self._snapshots.decode(other_id, text, functools.partial(self.events, other_id)) for other_id, text in rows]
 
     def due(self, until: datetime, limit: int = 100, *, after: tuple[datetime, str] | None = None) -> Sequence[DueCase]:
         """Cases whose next SLA deadline is at or before ``until``, by ``(deadline, case id)``, after ``after``."""

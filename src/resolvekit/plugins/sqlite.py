@@ -224,6 +224,12 @@ _OFFERS_DUE_AFTER = (
     "SELECT id, offer_due FROM cases WHERE offer_due <= ? AND (offer_due, id) > (?, ?) ORDER BY offer_due, id LIMIT ?"
 )
 _RESCHEDULE_OFFERS = "UPDATE cases SET offer_due = ? WHERE id = ? AND version = ?"
+# Through the order index: the unary + keeps SQLite from choosing the store's index (which would
+# spare the sort but read every case of the store); an order has a handful of cases to sort.
+_OTHER_COMPLAINTS = (
+    "SELECT id, snapshot FROM cases WHERE order_id = ? AND +store_id = ? AND kind = 'complaint' AND id <> ? "
+    "ORDER BY opened_at DESC, id DESC"
+)
 _PURGE_DELIVERED = (
     "DELETE FROM outbox WHERE rowid IN (SELECT rowid FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ? "
     "ORDER BY delivered_at LIMIT ?)"
@@ -530,6 +536,12 @@ class SQLiteStorage:
             self._snapshots.decode(case_id, text, functools.partial(self.events, case_id)) for case_id, text in rows[: query.limit]
         )
         return Page(items, encode_cursor(items[-1]) if more else None)
+
+    def other_complaints(self, order_id: str, store_id: str, case_id: str) -> Sequence[Case]:
+        """The store's complaints about the order other than ``case_id``, newest first, in one query (OrderIndex)."""
+        with self._guard, self._translate():
+            rows = self._connection().execute(_OTHER_COMPLAINTS, (order_id, store_id, case_id)).fetchall()
+        return [self._snapshots.decode(other_id, text, functools.partial(self.events, other_id)) for other_id, text in rows]
 
     def due(self, until: datetime, limit: int = 100, *, after: tuple[datetime, str] | None = None) -> Sequence[DueCase]:
         """Cases whose next SLA deadline is at or before ``until``, by ``(deadline, case id)``, after ``after``."""

@@ -22,8 +22,8 @@ together, or nothing), contiguous versions, :class:`~resolvekit.errors.Concurren
 stale and premature writers, idempotency keys (a known key writes nothing and returns its record),
 snapshots equal to the fold of the log, queries (every filter, half-open date ranges, keyset
 paging, ties), the outbox (pending, delivered, failed with backoff, duplicates), the optional
-capabilities (the deadline index, the offer-work index, purging delivered outbox entries, verification
-codes, templates), concurrent threads, and persistence across a restart.
+capabilities (the deadline index, the offer-work index, the order index, purging delivered outbox
+entries, verification codes, templates), concurrent threads, and persistence across a restart.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ from resolvekit.storage import (
     Commit,
     DueCase,
     OfferIndex,
+    OrderIndex,
     OutboxRetention,
     Storage,
     TemplateStore,
@@ -813,6 +814,37 @@ class StorageConformance:
             ]
         finally:
             again.close()
+
+    # -- the other complaints of an order (OrderIndex; optional: every built-in backend has it) ----
+
+    def test_other_complaints_of_an_order_are_the_ones_the_query_finds(self, storage: Storage) -> None:
+        if not isinstance(storage, OrderIndex):
+            pytest.skip("this backend reads an order's complaints through query (it does not implement OrderIndex)")
+        world = _World()
+        mine, theirs = world.stores
+        customer = world.customers[0].id
+        order = f"{world.token}-order"
+
+        def complaint(name: str, store_id: str, minutes: int, order_id: str | None = order, kind: str = "complaint") -> Case:
+            case = _case(f"C-{world.token}-{name}", store_id, customer, T0 + timedelta(minutes=minutes), kind=kind, order_id=order_id)
+            storage.commit(_opening_commit(case))
+            return case
+
+        me = complaint("me", mine, 1)
+        assert list(storage.other_complaints(order, mine, me.id)) == []  # the usual case: the order has only this one
+        assert list(storage.other_complaints(f"{order}-none", mine, me.id)) == []
+        early, tie_a, tie_b = complaint("early", mine, 0), complaint("tie-a", mine, 2), complaint("tie-b", mine, 2)
+        complaint("other-store", theirs, 3)  # the same order id at another store
+        complaint("ticket", mine, 3, kind="ticket")  # not a complaint
+        complaint("other-order", mine, 3, order_id=f"{order}-2")
+        noted = _note_commit(early, "later", T0 + timedelta(hours=1))
+        storage.commit(noted)  # each is returned as its latest snapshot
+        expected = [tie_b, tie_a, me, noted.case]  # newest first, ties by id descending
+        assert list(storage.other_complaints(order, mine, "C-none")) == expected
+        assert list(storage.other_complaints(order, mine, me.id)) == [tie_b, tie_a, noted.case]
+        queried = _all_pages(storage, CaseQuery(kind="complaint", order_id=order, limit=2))
+        assert [c for c in queried if c.store_id == mine and c.id != me.id] == [tie_b, tie_a, noted.case]
+        assert [c.id for c in storage.other_complaints(order, theirs, me.id)] == [f"C-{world.token}-other-store"]
 
     # -- one case by id, within its scope (how the application loads a case for an actor) ---------
 
