@@ -83,3 +83,24 @@ def test_the_label_caches_stay_bounded() -> None:
     assert len(n._OFFER_KIND_PARAMS) <= 1024
     assert n._offer_kind_param("partial_refund") == labels.label("Partial refund")
     assert n._offer_kind_param("") == ""
+
+
+def test_the_parameters_are_a_fresh_dict_per_event_in_the_same_order() -> None:
+    reply = _event(EventKind.MESSAGE_ADDED, MERCHANT, message_id="m-1", body="Hello")
+    first = notifications_for(_complaint(), [reply])[0]
+    assert list(first.params) == ["case_id", "order_number", "customer_name", "kind_label", "kind_name", "author_label", "status", "body"]
+    first.params["case_id"] = "changed"  # type: ignore[index]  # read-only by contract; a careless reader must not change the next one
+    again = notifications_for(_complaint(id="C-2", order_number=None, customer_name="Sara"), [reply])[0]
+    assert (again.params["case_id"], again.params["order_number"], again.params["customer_name"]) == ("C-2", "", "Sara")
+    assert again.params is not first.params and again.key == "C-2:4:customer:cust-1:email"
+
+
+def test_the_recipient_and_context_caches_stay_bounded() -> None:
+    reply = _event(EventKind.MESSAGE_ADDED, CUSTOMER, message_id="m-1", body="Hello")
+    answer = _event(EventKind.MESSAGE_ADDED, MERCHANT, message_id="m-2", body="Hi")
+    for i in range(1500):
+        case = _complaint(customer_id=f"cust-{i}", store_id=f"store-{i}", status=f"status-{i % 3}")
+        to_customer, to_store = notifications_for(case, [answer])[0].recipient, notifications_for(case, [reply])[0].recipient
+        assert (to_customer.id, to_customer.locale, to_store.id) == (f"cust-{i}", "ar", f"store-{i}")
+    assert len(n._CUSTOMER_ADDRESSES) <= 1024 and len(n._STORE_ADDRESSES) <= 1024
+    assert all(len(by_status) <= 1024 for by_status in n._CASE_CONTEXTS.values())

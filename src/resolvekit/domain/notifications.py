@@ -343,43 +343,59 @@ def _self_service(case: Case, event: CaseEvent) -> tuple[tuple[Rule, ...], dict[
     return None
 
 
-def _recipient_id(case: Case, role: Role) -> str:
-    if role is _CUSTOMER:
-        return case.customer_id
-    if role is _MERCHANT:
-        return case.store_id
-    return "platform"
-
-
 # -- the hot path -------------------------------------------------------------------------------------
 #
 # notifications_for runs in every command's transaction, so what depends only on constants is worked
-# out once and kept: which rules apply to an (event kind, author role, case routing) is a "plan"
-# (the rule tables are immutable tuples); a recipient (a frozen value) is built once per (role, id,
-# preferences); and the localized labels of case kinds, statuses, authors and offer kinds are built
-# once per id. Those labels are dicts shared by every notification that shows them: notification
-# parameters are read-only (the localizer, delivery and the outbox only read them; to_dict copies).
-# Everything an event brings (its parameters, the translatable text) is built afresh per event.
+# out once and kept:
+#
+# * which rules apply to an (event kind, author role, case routing, platform review) is a "plan" (the
+#   rule tables are immutable tuples), worked out on first use;
+# * what depends on the case's class and status only (the localized labels of its kind and status,
+#   whether it awaits platform review) is a "case context", kept per (class, status);
+# * a recipient (a frozen value) is built once per (role, id, preferences), and the localized labels
+#   of authors and offer kinds once per id.
+#
+# Those labels are dicts shared by every notification that shows them: notification parameters are
+# read-only (the localizer, delivery and the outbox only read them; to_dict copies). Everything an
+# event brings (its parameters, the translatable text) is built afresh per event, and shared by that
+# event's notifications only.
 
 # Enum members as module constants: reading one off its class takes several times longer.
 _SYSTEM = Role.SYSTEM
-_MESSAGE_ADDED, _COMPLAINT_OPENED, _OFFER_PROPOSED = EventKind.MESSAGE_ADDED, EventKind.COMPLAINT_OPENED, EventKind.OFFER_PROPOSED
+_MESSAGE_ADDED, _OFFER_PROPOSED = EventKind.MESSAGE_ADDED, EventKind.OFFER_PROPOSED
 
-_Target = tuple[Role, bool, str, str]
-"""One notification to make per channel: (recipient role, whether it is the customer, subject id, body id)."""
-
-_Plan = tuple[str, tuple[_Target, ...]]
-"""The event kind's value (for :attr:`Notification.event_kind`) and the event's targets, in order."""
-
-_Address = tuple[Recipient, str]
-"""A recipient and the ``"{role}:{id}:"`` part of the keys of its notifications."""
+_Target = tuple[Role, str, str]
+"""One notification to make per channel: (recipient role, subject id, body id)."""
 
 _Label = dict[str, Any] | str
 """A localized label, or ``""`` for an empty message (as the parameters have always had it)."""
 
+_Plan = tuple[str, tuple[_Target, ...], _Label, bool, bool]
+"""What an event of a kind by an author makes: the kind's value (for :attr:`Notification.event_kind`),
+the targets in order, the ``author_label`` parameter, and whether the kind is one of
+:data:`_SELF_SERVICE_KINDS` (whose rules depend on the event) and of ``SLA_EVENTS`` (whose
+parameters come from :func:`_sla_params`)."""
 
-@functools.cache  # bounded: finitely many rule tables, event kinds and roles
-def _plan(rules: tuple[Rule, ...], kind: EventKind, author: Role, platform_routed: bool, platform_review: bool) -> _Plan:
+_Plans = dict[EventKind, dict[Role, _Plan]]
+"""Plans by event kind and author role."""
+
+_Address = tuple[Recipient, str]
+"""A recipient and the ``"{role}:{id}:"`` part of the keys of its notifications."""
+
+
+def _label(message: str) -> _Label:
+    """``message`` as a localized label; an empty message stays as it is."""
+    return labels.label(message) if message else message
+
+
+_AUTHOR_PARAMS: dict[Role, _Label] = {role: _label(_AUTHOR_LABELS.get(role, "")) for role in Role}
+"""The ``author_label`` parameter of an event by each role."""
+
+_ROLE_VALUES: dict[Role, str] = {role: str(role) for role in Role}
+"""Each role's value (``str(role)``, looked up)."""
+
+
+def _make_plan(rules: tuple[Rule, ...], kind: EventKind, author: Role, platform_routed: bool, platform_review: bool) -> _Plan:
     """Who ``rules`` tell of an event of ``kind`` by ``author``, and with which texts.
 
     The side that closed a case is not told of it; a complaint opened without platform review
@@ -394,8 +410,13 @@ def _plan(rules: tuple[Rule, ...], kind: EventKind, author: Role, platform_route
             continue  # the policy skips platform review: nothing awaits the platform
         if platform_routed and role is _MERCHANT:  # a platform-routed ticket's staff side is the platform
             role = _PLATFORM
-        targets.append((role, role is _CUSTOMER, subject, body))
-    return str(kind), tuple(targets)  # a StrEnum's str() is its value
+        targets.append((role, subject, body))
+    # a StrEnum's str() is its value
+    return str(kind), tuple(targets), _AUTHOR_PARAMS[author], kind in _SELF_SERVICE_KINDS, kind in SLA_EVENTS
+
+
+_plan = functools.cache(_make_plan)  # bounded: finitely many rule tables, event kinds and roles
+""":func:`_make_plan`, kept per arguments (for the rules of self-service events)."""
 
 
 def _table(kind: EventKind, author: Role) -> tuple[Rule, ...]:
@@ -405,47 +426,56 @@ def _table(kind: EventKind, author: Role) -> tuple[Rule, ...]:
     return _RULES.get(kind, ())
 
 
-_PLANS: dict[tuple[EventKind, Role, bool, bool], _Plan] = {}
-"""(event kind, author role, platform-routed, platform review) -> the :func:`_plan` of the plain
-tables; a plain dict lookup, cheaper than :func:`_plan`'s own cache (whose key hashes the rules).
-Bounded by the number of event kinds and roles. ``platform review`` is false but for openings."""
+_PLANS: dict[tuple[bool, bool], _Plans] = {(routed, review): {} for routed in (False, True) for review in (False, True)}
+"""(platform-routed, platform review) -> event kind -> author role -> the plan of the plain tables for
+such a case: nested dicts (cheaper to look up than a tuple key), filled by :func:`_plain_plan` and
+bounded by the number of event kinds and roles."""
 
 
-@functools.lru_cache(maxsize=4096)
-def _customer_address(customer_id: str, locale: str | None, time_zone: str | None) -> _Address:
-    return Recipient(_CUSTOMER, customer_id, locale=locale, time_zone=time_zone), f"{_CUSTOMER}:{customer_id}:"
+def _plain_plan(plans: _Plans, kind: EventKind, author: Role, platform_routed: bool, platform_review: bool) -> _Plan:
+    """The plan of the plain tables for an event of ``kind`` by ``author``, kept in ``plans`` (the
+    :data:`_PLANS` entry of ``platform_routed`` and ``platform_review``; the hot path looks it up itself first)."""
+    by_author = plans.get(kind)
+    if by_author is None:
+        by_author = _remember(plans, kind, {})
+    return _remember(by_author, author, _make_plan(_table(kind, author), kind, author, platform_routed, platform_review))
 
 
-@functools.lru_cache(maxsize=4096)
-def _store_address(store_id: str) -> _Address:
-    return Recipient(_MERCHANT, store_id), f"{_MERCHANT}:{store_id}:"
+_CUSTOMER_ADDRESSES: dict[tuple[str, str | None, str | None], _Address] = {}
+"""(customer id, locale, time zone) -> the customer's address (plain dicts: cheaper to look up than an lru_cache)."""
 
+_STORE_ADDRESSES: dict[str, _Address] = {}
+"""Store id -> the address of the store's merchants."""
 
 _PLATFORM_ADDRESS: _Address = (Recipient(_PLATFORM, "platform"), f"{_PLATFORM}:platform:")
 
 
-def _address(case: Case, role: Role) -> _Address:
-    """Who ``role`` is on ``case`` (customers with their known preferences)."""
-    if role is _CUSTOMER:
-        return _customer_address(case.customer_id, getattr(case, "customer_locale", None), getattr(case, "customer_time_zone", None))
-    if role is _MERCHANT:
-        return _store_address(case.store_id)
-    return _PLATFORM_ADDRESS
+def _customer_address(case: Case) -> _Address:
+    """The address of ``case``'s customer, with the preferences the case records (kept; the hot path looks it up itself first)."""
+    customer_id, locale, time_zone = case.customer_id, case.customer_locale, case.customer_time_zone
+    address = (Recipient(_CUSTOMER, customer_id, locale=locale, time_zone=time_zone), f"{_CUSTOMER}:{customer_id}:")
+    return _remember(_CUSTOMER_ADDRESSES, (customer_id, locale, time_zone), address)
 
 
-def _label(message: str) -> _Label:
-    """``message`` as a localized label; an empty message stays as it is."""
-    return labels.label(message) if message else message
+def _store_address(store_id: str) -> _Address:
+    """The address of the merchants of store ``store_id`` (kept; the hot path looks it up itself first)."""
+    return _remember(_STORE_ADDRESSES, store_id, (Recipient(_MERCHANT, store_id), f"{_MERCHANT}:{store_id}:"))
 
 
-_AUTHOR_PARAMS: dict[Role, _Label] = {role: _label(_AUTHOR_LABELS.get(role, "")) for role in Role}
-"""The ``author_label`` parameter of an event by each role."""
+_CaseContext = tuple[dict[str, Any], _Plans, _Plans, bool, bool]
+"""What notifications need of a case that depends on its class and status only: the template of an
+event's parameters (the labels filled in, the case's own values to be set), its plans when routed to
+the merchant and when routed to the platform, whether it awaits platform review, and whether it can
+have a ``routing`` at all (only tickets have one: the others skip looking for it)."""
 
-_CASE_PARAMS: dict[tuple[str, str], tuple[_Label, _Label, dict[str, Any]]] = {}
-"""(case kind, status) -> the ``kind_label``, ``kind_name`` and ``status`` parameters."""
+_CASE_CONTEXTS: dict[type[Case], dict[str, _CaseContext]] = {}
+"""Case class -> status -> its :data:`_CaseContext` (nested dicts: cheaper to look up than a tuple key)."""
 
 _OFFER_KIND_PARAMS: dict[str, _Label] = {}
 """Offer kind -> its ``offer_kind`` parameter: the label of a built-in kind, else the host's term."""
+
+_NO_EVENTS: frozenset[str] = frozenset()
+"""The proactive event kinds without a policy: none."""
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
@@ -459,10 +489,27 @@ def _remember(cache: dict[_K, _V], key: _K, value: _V) -> _V:
     return value
 
 
-def _case_params(kind: str, status: str) -> tuple[_Label, _Label, dict[str, Any]]:
-    found = _CASE_PARAMS.get((kind, status))
+def _case_context(case: Case) -> _CaseContext:
+    """The :data:`_CaseContext` of ``case`` (kept; the hot path looks it up itself first)."""
+    by_status = _CASE_CONTEXTS.get(case.__class__)
+    if by_status is None:
+        by_status = _remember(_CASE_CONTEXTS, case.__class__, {})
+    found = by_status.get(case.status)
     if found is None:
-        found = _remember(_CASE_PARAMS, (kind, status), (_label(_KIND_LABELS[kind]), _label(labels.KIND_NAMES[kind]), labels.status(status)))
+        kind, status, review = case.kind, case.status, case.status == _REVIEW
+        template = {
+            # the parameters every notification has, in this order (the None ones are the case's own, set per event)
+            "case_id": None,
+            "order_number": None,
+            "customer_name": None,
+            "kind_label": _label(_KIND_LABELS[kind]),
+            "kind_name": _label(labels.KIND_NAMES[kind]),
+            "author_label": None,
+            "status": labels.status(status),
+        }
+        # a routing field (tickets), or instances with a __dict__ that could hold one: look it up; else it is "merchant"
+        routable = hasattr(case.__class__, "routing") or case.__class__.__dictoffset__ != 0
+        found = _remember(by_status, status, (template, _PLANS[False, review], _PLANS[True, review], review, routable))
     return found
 
 
@@ -488,43 +535,43 @@ def _sla_params(payload: Mapping[str, Any]) -> dict[str, Any]:
     return params
 
 
-def _offer_params(p: Mapping[str, Any]) -> dict[str, Any]:
-    """The parameters of an event about an offer (localized)."""
+def _add_offer_params(params: dict[str, Any], p: Mapping[str, Any]) -> None:
+    """Set the parameters of an event about an offer (localized) in ``params``, in this order."""
     amount: Any = ""
     if (value := p.get("amount")) is not None and (currency := p.get("currency")):
         amount = labels.money(value, currency)
     elif (value := p.get("percent")) is not None:
         amount = labels.percent(value)
     expires_at = p.get("expires_at") or ""
-    return {
-        "offer_id": p["offer_id"],
-        "offer_kind": _offer_kind_param(str(p.get("kind", ""))),
-        "offer_amount": amount,
-        "text": p.get("text") or "",
-        "reason": p.get("reason") or "",
-        "step": p.get("step") or "",
-        "label": p.get("label") or "",
-        "expires_at": labels.moment(expires_at) if isinstance(expires_at, str) and expires_at else expires_at,
-    }
+    kind = str(p.get("kind", ""))
+    offer_kind = _OFFER_KIND_PARAMS.get(kind)
+    params["offer_id"] = p["offer_id"]
+    params["offer_kind"] = _offer_kind_param(kind) if offer_kind is None else offer_kind
+    params["offer_amount"] = amount
+    params["text"] = p.get("text") or ""
+    params["reason"] = p.get("reason") or ""
+    params["step"] = p.get("step") or ""
+    params["label"] = p.get("label") or ""
+    params["expires_at"] = labels.moment(expires_at) if isinstance(expires_at, str) and expires_at else expires_at
 
 
-def _translatable(case: Case, event: CaseEvent) -> dict[str, Any] | None:
-    """The text a person wrote that the event carries, for machine translation, if it has one:
-    which parameter holds it, the message id, its language when known and its author."""
-    p = event.payload
+def _translatable(case: Case, kind: EventKind, p: Mapping[str, Any], author: Role) -> dict[str, Any] | None:
+    """The text a person wrote that an event of ``kind`` by ``author`` with payload ``p`` carries, for
+    machine translation, if it has one: which parameter holds it, the message id, its language when
+    known and its author."""
     message_id = p.get("message_id")
     if message_id and isinstance(p.get("body"), str):
         param = "body"  # a reply, or the merchant's answer to a complaint
-    elif event.kind is _OFFER_PROPOSED and isinstance(text := p.get("text"), str) and text.strip():
+    elif kind is _OFFER_PROPOSED and isinstance(text := p.get("text"), str) and text.strip():
         param = "text"
     else:
         return None
-    author = event.actor.role
     if author is _CUSTOMER:
-        language, author_id = p.get("language") or getattr(case, "customer_locale", None), case.customer_id
+        language, author_id = p.get("language") or case.customer_locale, case.customer_id
     else:
-        language, author_id = p.get("language") or None, _recipient_id(case, author) if author is not _SYSTEM else "system"
-    return {"param": param, "message_id": message_id, "language": language, "author": {"role": str(author), "id": author_id}}
+        language = p.get("language") or None
+        author_id = case.store_id if author is _MERCHANT else "system" if author is _SYSTEM else "platform"
+    return {"param": param, "message_id": message_id, "language": language, "author": {"role": _ROLE_VALUES[author], "id": author_id}}
 
 
 # A command makes a notification per (event, recipient, channel): built positionally (every field, in
@@ -543,42 +590,44 @@ def notifications_for(
     proactive notifications to the customer (``policy.proactive_events``) are left out when the event
     comes more than ``policy.proactive_window`` after the order's completion.
     """
-    channels = policy.channels if policy is not None else (channel,)
-    case_id = case.id
-    platform_routed = getattr(case, "routing", "merchant") == "platform"
+    channels: tuple[str, ...]
+    if policy is None:
+        channels, proactive_events = (channel,), _NO_EVENTS
+    else:
+        channels, proactive_events = policy.channels, policy.proactive_events
     # The case does not change in the loop: its part of the parameters is looked up once.
+    try:
+        context = _CASE_CONTEXTS[case.__class__][case.status]
+    except KeyError:
+        context = _case_context(case)
+    template, plans, routed_plans, platform_review, routable = context
+    platform_routed = routable and getattr(case, "routing", "merchant") == "platform"
+    if platform_routed:
+        plans = routed_plans
+    case_id = case.id
     order_number = case.order_number or ""
     customer_name = case.customer_name
-    kind_label, kind_name, status = _case_params(case.kind, case.status)
-    platform_review = case.status == _REVIEW
-    addresses: dict[Role, _Address] = {}
     result: list[Notification] = []
-    append = result.append
     for event in events:
         kind, payload, author = event.kind, event.payload, event.actor.role
         if kind is _MESSAGE_ADDED and (payload.get("internal") or payload.get("no_response_needed")):
             continue
-        special = _self_service(case, event) if kind in _SELF_SERVICE_KINDS else None
+        try:
+            plan = plans[kind][author]
+        except KeyError:  # the first event of its kind by such an author
+            plan = _plain_plan(plans, kind, author, platform_routed, platform_review)
+        kind_value, targets, author_label, self_service, sla = plan
+        special = _self_service(case, event) if self_service else None
         if special is not None:
-            kind_value, targets = _plan(special[0], kind, author, platform_routed, platform_review)
-        else:
-            plan_key = (kind, author, platform_routed, platform_review and kind is _COMPLAINT_OPENED)
-            plan = _PLANS.get(plan_key)
-            if plan is None:
-                plan = _PLANS[plan_key] = _plan(_table(kind, author), *plan_key)
-            kind_value, targets = plan
+            kind_value, targets, author_label, _, _ = _plan(special[0], kind, author, platform_routed, platform_review)
         if not targets:
             continue  # nobody to tell (and nothing below could fail)
-        translatable = _translatable(case, event) if "message_id" in payload or kind is _OFFER_PROPOSED else None
-        params: dict[str, Any] = {
-            "case_id": case_id,
-            "order_number": order_number,
-            "customer_name": customer_name,
-            "kind_label": kind_label,
-            "kind_name": kind_name,
-            "author_label": _AUTHOR_PARAMS[author],
-            "status": status,
-        }
+        translatable = _translatable(case, kind, payload, author) if "message_id" in payload or kind is _OFFER_PROPOSED else None
+        params = template.copy()  # the template's keys in its order; set the case's own values (cheaper than a new dict)
+        params["case_id"] = case_id
+        params["order_number"] = order_number
+        params["customer_name"] = customer_name
+        params["author_label"] = author_label
         if "body" in payload:
             params["body"] = payload["body"]
         if "text" in payload:
@@ -587,22 +636,30 @@ def notifications_for(
             params["description"] = payload["description"]
         if "stars" in payload:
             params["stars"] = labels.number(payload["stars"])
-        if kind in SLA_EVENTS:
+        if sla:
             params.update(_sla_params(payload))
         if "offer_id" in payload:
-            params.update(_offer_params(payload))
+            _add_offer_params(params, payload)
         if special is not None:
             params.update(special[1])
         version = event.version
-        for role, to_customer, subject, body in targets:
-            if to_customer and policy is not None and kind_value in policy.proactive_events:
-                if not proactive_allowed(getattr(case, "order_completed_at", None), event.at, policy.proactive_window):
-                    continue  # a proactive message too long after the order's completion
-            address = addresses.get(role)
-            if address is None:
-                address = addresses[role] = _address(case, role)
-            recipient, address_key = address
+        for role, subject, body in targets:
+            if role is _CUSTOMER:
+                if kind_value in proactive_events and policy is not None:  # a proactive message: not too long after the order's completion
+                    if not proactive_allowed(case.order_completed_at, event.at, policy.proactive_window):
+                        continue
+                try:
+                    recipient, address_key = _CUSTOMER_ADDRESSES[case.customer_id, case.customer_locale, case.customer_time_zone]
+                except KeyError:
+                    recipient, address_key = _customer_address(case)
+            elif role is _MERCHANT:
+                try:
+                    recipient, address_key = _STORE_ADDRESSES[case.store_id]
+                except KeyError:
+                    recipient, address_key = _store_address(case.store_id)
+            else:
+                recipient, address_key = _PLATFORM_ADDRESS
             for name in channels:
                 # key, case_id, event_version, event_kind, recipient, channel, subject, body, params, translatable
-                append(_new_notification(f"{case_id}:{version}:{address_key}{name}", case_id, version, kind_value, recipient, name, subject, body, params, translatable))
+                result.append(_new_notification(f"{case_id}:{version}:{address_key}{name}", case_id, version, kind_value, recipient, name, subject, body, params, translatable))
     return result
