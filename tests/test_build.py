@@ -110,6 +110,14 @@ class _Hooked:
         pass
 
 
+@attrs.frozen
+class _New:
+    value: int
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> _New:
+        return super().__new__(cls)
+
+
 @attrs.define
 class _Mutable:
     value: int
@@ -120,7 +128,7 @@ class _Unslotted:
     value: int
 
 
-@pytest.mark.parametrize("cls", [_Converted, _Validated, _Hooked, _Mutable, _Unslotted, int])
+@pytest.mark.parametrize("cls", [_Converted, _Validated, _Hooked, _New, _Mutable, _Unslotted, int])
 def test_classes_whose_constructor_does_more_than_store_are_refused(cls: type) -> None:
     with pytest.raises(TypeError):
         frozen_builder(cls)

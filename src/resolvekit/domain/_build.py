@@ -10,10 +10,11 @@ one generated copy function per set of changed fields. The result is an ordinary
 class: equal, hashed, printed, pickled and frozen as one built by its constructor.
 
 Only classes whose constructor does nothing but store its arguments qualify: no converters,
-validators, ``on_setattr`` hooks, ``__attrs_pre_init__`` or ``__attrs_post_init__``. Anything else
-raises ``TypeError`` when the builder or replacer is made (at import time), so a field that later gains a
-converter cannot be skipped silently. The one exception is explicit: a builder may be told which
-fields' checks its callers make unnecessary (``frozen_builder(cls, trusted=...)``).
+validators, ``on_setattr`` hooks, ``__attrs_pre_init__``, ``__attrs_post_init__`` or own
+``__new__``. Anything else raises ``TypeError`` when the builder or replacer is made (at import
+time), so a field that later gains a converter cannot be skipped silently. The one exception is
+explicit: a builder may be told which fields' checks its callers make unnecessary
+(``frozen_builder(cls, trusted=...)``).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ def _plain_fields(cls: type, trusted: tuple[str, ...] = ()) -> tuple[attrs.Attri
             raise TypeError(f"{cls.__qualname__}.{field.name} converts or validates its value; build it with its constructor")
     if hasattr(cls, "__attrs_pre_init__") or hasattr(cls, "__attrs_post_init__"):
         raise TypeError(f"{cls.__qualname__} has an init hook; build it with its constructor")
+    if cls.__new__ is not object.__new__:
+        raise TypeError(f"{cls.__qualname__} has its own __new__; build it with its constructor")
     unknown = set(trusted) - {field.name for field in fields if field.converter is not None or field.validator is not None}
     if unknown:
         raise TypeError(f"{cls.__qualname__} has no converter or validator on {', '.join(sorted(unknown))}")
@@ -53,9 +56,10 @@ def _unfrozen(cls: type, prefix: str) -> type:
     """A subclass of ``cls`` with the same layout whose instances take plain slot assignments.
 
     object's own ``__setattr__`` and ``__delattr__`` (they share one type slot); an instance filled in
-    this way becomes a ``cls`` by assigning its ``__class__``.
+    this way becomes a ``cls`` by assigning its ``__class__``. Its ``__init__`` is object's, so calling
+    the subclass makes an empty instance (faster than ``object.__new__(subclass)``).
     """
-    body = {"__slots__": (), "__setattr__": object.__setattr__, "__delattr__": object.__delattr__}
+    body = {"__slots__": (), "__setattr__": object.__setattr__, "__delattr__": object.__delattr__, "__init__": object.__init__}
     return type(f"{prefix}{cls.__name__}", (cls,), body)
 
 
@@ -73,7 +77,7 @@ def frozen_builder(cls: type[T], *, trusted: tuple[str, ...] = ()) -> Callable[.
     fields = _plain_fields(cls, trusted)
     unfrozen = _unfrozen(cls, "_Building")
     names = [field.name for field in fields]  # the parameters are named after the fields
-    namespace: dict[str, Any] = {"_rk_new": object.__new__, "_rk_unfrozen": unfrozen, "_rk_cls": cls}
+    namespace: dict[str, Any] = {"_rk_unfrozen": unfrozen, "_rk_cls": cls}
     parameters = []
     for index, field in enumerate(fields):
         # a plain default of a trailing field is the parameter's default (a factory's field must be given)
@@ -84,7 +88,7 @@ def frozen_builder(cls: type[T], *, trusted: tuple[str, ...] = ()) -> Callable[.
         else:
             parameters.append(field.name)
     assignments = "".join(f"    _rk_o.{name} = {name}\n" for name in names)
-    source = f"def build({', '.join(parameters)}):\n    _rk_o = _rk_new(_rk_unfrozen)\n{assignments}    _rk_o.__class__ = _rk_cls\n    return _rk_o\n"
+    source = f"def build({', '.join(parameters)}):\n    _rk_o = _rk_unfrozen()\n{assignments}    _rk_o.__class__ = _rk_cls\n    return _rk_o\n"
     exec(compile(source, f"<resolvekit build {cls.__qualname__}>", "exec"), namespace)  # noqa: S102
     build: Callable[..., T] = namespace["build"]
     build.__doc__ = f"``{cls.__qualname__}(*values)``, all fields given in order, built without the frozen constructor's overhead."
@@ -106,8 +110,8 @@ def frozen_replacer(cls: type[T]) -> Callable[[T, dict[str, Any]], T]:
         lines = "".join(
             f"    _rk_o.{name} = _rk_changes[{name!r}]\n" if name in changed else f"    _rk_o.{name} = _rk_obj.{name}\n" for name in names
         )
-        source = f"def copy(_rk_obj, _rk_changes):\n    _rk_o = _rk_new(_rk_unfrozen)\n{lines}    _rk_o.__class__ = _rk_cls\n    return _rk_o\n"
-        namespace: dict[str, Any] = {"_rk_new": object.__new__, "_rk_unfrozen": unfrozen, "_rk_cls": cls}
+        source = f"def copy(_rk_obj, _rk_changes):\n    _rk_o = _rk_unfrozen()\n{lines}    _rk_o.__class__ = _rk_cls\n    return _rk_o\n"
+        namespace: dict[str, Any] = {"_rk_unfrozen": unfrozen, "_rk_cls": cls}
         exec(compile(source, f"<resolvekit replace {cls.__qualname__}>", "exec"), namespace)  # noqa: S102
         copy: Callable[[T, dict[str, Any]], T] = namespace["copy"]
         if len(copies) < 256:  # bounded: commands change a handful of field sets
