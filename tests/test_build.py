@@ -5,7 +5,7 @@ from __future__ import annotations
 import pickle
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, Self
 
 import attrs
 import pytest
@@ -16,9 +16,9 @@ from resolvekit import sla_service
 from resolvekit.domain import cases, notifications, offers, sla
 from resolvekit.domain._build import frozen_builder, frozen_replacer
 from resolvekit.domain.actors import Actor, Role
+from resolvekit.domain.events import CaseEvent, EventKind, new_event
 from resolvekit.domain.money import Money
 from resolvekit.domain.sla import SlaPolicy, track
-from resolvekit.domain.events import CaseEvent, EventKind, new_event
 from resolvekit.domain.values import Order, logged_order
 from resolvekit.testing import strategies
 
@@ -114,7 +114,7 @@ class _Hooked:
 class _New:
     value: int
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> _New:
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
         return super().__new__(cls)
 
 

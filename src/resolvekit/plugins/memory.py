@@ -11,7 +11,6 @@ import heapq
 import threading
 from collections.abc import Sequence
 from datetime import datetime
-from heapq import heappush
 
 import attrs
 
@@ -109,7 +108,7 @@ class MemoryStorage:
                 self._deadlines.pop(case_id, None)
             else:
                 self._deadlines[case_id] = deadline
-                heappush(self._deadline_heap, (deadline, case_id))
+                heapq.heappush(self._deadline_heap, (deadline, case_id))
                 if len(self._deadline_heap) > self._deadline_limit:
                     self._deadline_limit = _prune(self._deadline_heap, self._deadlines)
             self._set_offer_step(case_id, commit.next_offer_step)
@@ -121,7 +120,7 @@ class MemoryStorage:
             self._offer_steps.pop(case_id, None)
         elif self._offer_steps.get(case_id) != at:
             self._offer_steps[case_id] = at
-            heappush(self._offer_heap, (at, case_id))
+            heapq.heappush(self._offer_heap, (at, case_id))
             if len(self._offer_heap) > self._offer_limit:
                 self._offer_limit = _prune(self._offer_heap, self._offer_steps)
 
